@@ -1,4 +1,10 @@
-using static TorchSharp.torch;
-var t = ones(2, 3);
-Console.WriteLine(t.sum().item<float>());
-return 0;
+using System.CommandLine;
+using AgVas.Cli.Commands;
+
+var root = new RootCommand("AG-VAS: anchor-guided zero-shot visual anomaly segmentation");
+foreach (var command in new Command[]
+{
+    EvalCommand.Create(),
+})
+    root.Subcommands.Add(command);
+return await root.Parse(args).InvokeAsync();
