@@ -1,1 +1,14 @@
-return 0;
+using AgVas.Bench;
+
+// `dotnet run --project bench/AgVas.Bench -c Release -- <name> [args]`: one benchmark per file, each reports its
+// figures (time, throughput, peak memory) to stdout. BenchmarkDotNet is used where micro-benchmarks fit.
+var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
+{
+    ["matmul"] = ("fp32 matmul rate of TorchSharp on this machine (the yardstick for model FLOP utilisation)", MatmulBench.Run),
+};
+if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
+{
+    Console.Error.WriteLine("usage: AgVas.Bench <name> [args]\n" + string.Join("\n", benches.Select(b => $"  {b.Key,-16} {b.Value.Help}")));
+    return args.Length == 0 ? 0 : 2;
+}
+return bench.Run(args[1..]);
