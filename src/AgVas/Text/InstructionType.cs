@@ -1,0 +1,14 @@
+namespace AgVas.Text;
+
+/// <summary>The four instruction types of AG-VAS (AGVAS.md §3); each is also an inference mode.</summary>
+public enum InstructionType
+{
+    /// <summary>Answer "Sure, it is [NOR] [ANO] [SEG]."</summary>
+    DirectSegmentation,
+    /// <summary>A description, then the anchors.</summary>
+    DescribeThenSegment,
+    /// <summary>As DescribeThenSegment, with the object's normal state given in the question as an expert prior.</summary>
+    DescribeThenSegmentPlus,
+    /// <summary>Anchors first, explanation after.</summary>
+    SegmentThenExplain,
+}
