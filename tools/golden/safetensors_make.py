@@ -80,13 +80,15 @@ def write(path, data):
         f.write(data)
 
 
-def e4m3fn(b):
-    """torch.float8_e4m3fn decoding, from the OCP FP8 definition (bias 7, no infinities, S.1111.111 = NaN)."""
+def e4m3fn_bits(b):
+    """float32 bits of torch.float8_e4m3fn decoding, from the OCP FP8 definition (bias 7, no infinities); the NaNs
+    S.1111.111 come out as c10's conversion makes them: sign kept, bits 0x7FF00000."""
     s, e, m = b >> 7, (b >> 3) & 15, b & 7
     if e == 15 and m == 7:
-        return float("nan")
-    v = Fraction(m, 8) * Fraction(2) ** -6 if e == 0 else (1 + Fraction(m, 8)) * Fraction(2) ** (e - 7)
-    return float(-v if s else v)
+        return (s << 31) | 0x7FF00000
+    mag = Fraction(m, 8) * Fraction(2) ** -6 if e == 0 else (1 + Fraction(m, 8)) * Fraction(2) ** (e - 7)
+    v = float(mag)
+    return struct.unpack("<I", struct.pack("<f", -v if s else v))[0]
 
 
 def loaded_values(t):
@@ -97,8 +99,7 @@ def loaded_values(t):
         f = (raw.astype("<u2") << 8).view("<f2").astype("<f4")
         return [int(x) for x in f.view("<u4")]
     if t.dtype == "F8_E4M3":
-        f = np.array([e4m3fn(int(b)) for b in raw], dtype="<f4")
-        return [int(x) for x in f.view("<u4")]
+        return [e4m3fn_bits(int(b)) for b in raw]
     if t.dtype in BITS:
         return [int(x) for x in np.frombuffer(t.data, dtype=BITS[t.dtype])]
     return [int(x) for x in np.frombuffer(t.data, dtype=NUMPY[t.dtype])]

@@ -101,7 +101,7 @@ public static class SafeTensorsDtypes
     };
 
     /// <summary>The value of each of the 256 F8_E4M3 bit patterns (OCP "E4M3FN": bias 7, no infinities,
-    /// S.1111.111 is NaN), as torch.float8_e4m3fn decodes them.</summary>
+    /// S.1111.111 is NaN), bit-identical (NaN payloads included) to torch.float8_e4m3fn's conversion to float32.</summary>
     internal static readonly float[] F8E4M3Values = BuildF8Table(exponentBits: 4, mantissaBits: 3, ieeeSpecials: false);
 
     /// <summary>The value of each of the 256 F8_E5M2 bit patterns (IEEE-like: bias 15, infinities and NaNs),
@@ -115,9 +115,15 @@ public static class SafeTensorsDtypes
         for (int b = 0; b < 256; b++)
         {
             int sign = b >> 7, exp = (b >> mantissaBits) & maxExp, mant = b & maxMant;
+            bool nan = ieeeSpecials ? exp == maxExp && mant != 0 : exp == maxExp && mant == maxMant;
+            if (nan)
+            {
+                // As c10 (and numpy for halves) convert: sign kept, the fp8 mantissa as the top NaN payload bits.
+                table[b] = BitConverter.UInt32BitsToSingle(((uint)sign << 31) | 0x7F800000u | ((uint)mant << (23 - mantissaBits)));
+                continue;
+            }
             double value;
-            if (ieeeSpecials && exp == maxExp) value = mant == 0 ? double.PositiveInfinity : double.NaN;
-            else if (!ieeeSpecials && exp == maxExp && mant == maxMant) value = double.NaN;
+            if (ieeeSpecials && exp == maxExp) value = double.PositiveInfinity;
             else if (exp == 0) value = Math.ScaleB(mant, 1 - bias - mantissaBits);
             else value = Math.ScaleB((1 << mantissaBits) + mant, exp - bias - mantissaBits);
             table[b] = (float)(sign == 1 ? -value : value);
