@@ -109,6 +109,7 @@ public sealed class SafeTensorsFile : IDisposable
                     done += chunk;
                 }
                 if (e.Dtype == SafeTensorsDtype.U64) RequireBelow2To63((long*)destination, e.ElementCount, e.Name);
+                if (e.Dtype == SafeTensorsDtype.Bool) RequireZeroOrOne(destination, e.ElementCount, e.Name);
                 break;
         }
     }
@@ -135,6 +136,14 @@ public sealed class SafeTensorsFile : IDisposable
         for (long i = 0; i < count; i++)
             if (values[i] < 0)
                 throw new CheckpointException(Path, $"tensor '{name}': U64 value {(ulong)values[i]} at element {i} does not fit Int64 (TorchSharp has no uint64)");
+    }
+
+    /// <summary>A torch bool must be the byte 0 or 1; anything else makes later comparisons unpredictable.</summary>
+    private unsafe void RequireZeroOrOne(byte* values, long count, string name)
+    {
+        for (long i = 0; i < count; i++)
+            if (values[i] > 1)
+                throw new CheckpointException(Path, $"tensor '{name}': BOOL byte {values[i]} at element {i} is neither 0 nor 1");
     }
 
     public void Dispose() => handle.Dispose();

@@ -111,6 +111,24 @@ public class SafeTensorsGoldenTests
     }
 
     [Fact]
+    public void ReadingAndWritingLeaveNoLiveTensors()
+    {
+        using var dir = new TempDir();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (var file = SafeTensorsFile.Open(RawSafeTensors.FixturePath("golden_all_dtypes.safetensors")))
+        using (var scope = NewDisposeScope())
+        {
+            var writable = file.Entries.Values.Where(e => e.Dtype.LoadsExactly())
+                .Select(e => new KeyValuePair<string, Tensor>(e.Name, file.Load(e.Name))).ToList();
+            foreach (var e in file.Entries.Values.Where(e => !e.Dtype.LoadsExactly())) file.Load(e.Name);
+            SafeTensors.WriteSharded(dir.Path, writable, maxShardBytes: 64);
+        }
+        using (var source = TensorSource.Open(dir.Path))
+            foreach (var name in source.Names) source.Load(name).Dispose();
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Fp8TablesMatchKnownValues()
     {
         var e4m3 = SafeTensorsDtypes.F8E4M3Values;

@@ -117,6 +117,16 @@ public class SafeTensorsMalformedTests
     }
 
     [Fact]
+    public void BoolBytesOtherThanZeroOrOneAreRejected()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("bool.safetensors");
+        File.WriteAllBytes(path, RawSafeTensors.Build("{\"flags\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[0,3]}}", [1, 0, 2]));
+        using var file = SafeTensorsFile.Open(path);
+        AssertRejected(path, () => file.Load("flags"), "'flags'", "BOOL byte 2 at element 2");
+    }
+
+    [Fact]
     public void WideningTensorsLargerThanTheIoChunkLoadExactly()
     {
         using var dir = new TempDir();
