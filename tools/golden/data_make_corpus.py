@@ -194,6 +194,12 @@ def main():
     with open(os.path.join(OUT, "huge_header.png"), "wb") as f:
         f.write(data)
     bad("huge_header.png", "more than the limit")
+    # A header under the pixel limit (8000 x 8000) whose data is a few bytes: truncated, refused before allocating.
+    data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8000, 8000, 8, 2, 0, 0, 0))
+    data += png_chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + png_chunk(b"IEND", b"")
+    with open(os.path.join(OUT, "lying_header.png"), "wb") as f:
+        f.write(data)
+    bad("lying_header.png", "cannot hold a 8000x8000 image")
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)

@@ -12,6 +12,7 @@ namespace AgVas.Data;
 /// Two extensions keep information PIL's 8-bit conversion would lose: a 16-bit PNG is binarised on its 16-bit
 /// luminance (<c>&gt; 0</c>, or <c>&gt;= 128·257</c> for <see cref="MaskRule.AtLeast128"/>), and in a palette PNG a
 /// non-zero palette index counts as <c>&gt; 0</c> even when its palette colour is black (VisA stores class ids).
+/// EXIF orientation is not applied: masks are stored in the image's stored orientation, and so are the pixels we return.
 /// </remarks>
 public static class ImageIO
 {
@@ -113,24 +114,32 @@ public static class ImageIO
     {
         var s = png.Samples;
         int n = png.Width * png.Height, ch = png.Channels, depth = png.BitDepth;
-        int maxValue = (1 << depth) - 1;
         var data = new bool[n];
-        for (int p = 0; p < n; p++)
+        switch (png.ColorType)
         {
-            int o = p * ch;
-            switch (png.ColorType)
+            case 0 or 4 when depth == 16: // grey (+ alpha, ignored)
+                for (int p = 0; p < n; p++) data[p] = Passes(s[p * ch], rule);
+                break;
+            case 0 or 4: // 1/2/4/8-bit grey, scaled to 8 bits as PIL scales it, through a table of every stored value
             {
-                case 0 or 4: // grey (+ alpha, ignored), scaled to 16 bits as PIL scales 1/2/4-bit grey to 8 bits
-                    data[p] = Passes(depth == 16 ? s[o] : s[o] * 255 / maxValue * 257, rule);
-                    break;
-                case 2 or 6: // RGB (+ alpha, ignored)
-                    data[p] = Passes(depth == 16 ? Luma(s[o], s[o + 1], s[o + 2]) : Luma(s[o], s[o + 1], s[o + 2]) * 257, rule);
-                    break;
-                default: // palette: the colour's luminance, but a non-zero index is never background under > 0
-                    int index = s[o];
-                    int level = Luma(png.Palette[3 * index], png.Palette[3 * index + 1], png.Palette[3 * index + 2]) * 257;
-                    data[p] = Passes(level, rule) || (rule == MaskRule.GreaterThanZero && index != 0);
-                    break;
+                int maxValue = (1 << depth) - 1;
+                var table = new bool[maxValue + 1];
+                for (int v = 0; v <= maxValue; v++) table[v] = Passes(v * 255 / maxValue * 257, rule);
+                for (int p = 0; p < n; p++) data[p] = table[s[p * ch]];
+                break;
+            }
+            case 2 or 6: // RGB (+ alpha, ignored)
+                int scale = depth == 16 ? 1 : 257;
+                for (int p = 0; p < n; p++) data[p] = Passes(Luma(s[p * ch], s[p * ch + 1], s[p * ch + 2]) * scale, rule);
+                break;
+            default: // palette: the colour's luminance, but a non-zero index is never background under > 0
+            {
+                var table = new bool[png.Palette.Length / 3];
+                for (int i = 0; i < table.Length; i++)
+                    table[i] = Passes(Luma(png.Palette[3 * i], png.Palette[3 * i + 1], png.Palette[3 * i + 2]) * 257, rule)
+                               || (rule == MaskRule.GreaterThanZero && i != 0);
+                for (int p = 0; p < n; p++) data[p] = table[s[p]];
+                break;
             }
         }
         return new BinaryMask(png.Width, png.Height, data);
@@ -155,6 +164,7 @@ public static class ImageIO
     private static SKCodec CreateCodec(byte[] bytes, string name)
     {
         if (bytes.Length == 0) throw new DataException(name, "empty file (0 bytes)");
+        if (PngSamples.HasSignature(bytes)) PngSamples.CheckPlausible(bytes, name, MaxPixels);
         var stream = new SKMemoryStream(bytes);
         var codec = SKCodec.Create(stream, out var result); // on success the codec owns the stream
         if (codec is null)

@@ -85,6 +85,7 @@ internal sealed class PngSamples
 
         int channels = ChannelCount(colorType);
         int bitsPerPixel = channels * bitDepth;
+        CheckDataSize(name, width, height, bitsPerPixel, idat.Length);
         var samples = new ushort[checked(width * height * channels)];
         idat.Position = 0;
         using var inflater = new ZLibStream(idat, CompressionMode.Decompress);
@@ -113,6 +114,43 @@ internal sealed class PngSamples
         return new PngSamples(width, height, bitDepth, colorType, samples, palette);
     }
 
+    /// <summary>
+    /// Refuses a PNG whose header promises far more pixels than its compressed data can hold, before anyone
+    /// allocates the image (for decoders such as SkiaSharp's that would allocate first and fail later).
+    /// </summary>
+    public static void CheckPlausible(byte[] file, string name, long maxPixels)
+    {
+        int pos = Signature.Length, width = 0, height = 0, bitsPerPixel = 0;
+        long idatBytes = 0;
+        while (pos + 8 <= file.Length)
+        {
+            int length = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(pos));
+            if (length < 0) break;
+            var type = file.AsSpan(pos + 4, 4);
+            if (type.SequenceEqual("IHDR"u8) && length == 13 && pos + 8 + 13 <= file.Length)
+            {
+                width = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(pos + 8));
+                height = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(pos + 12));
+                bitsPerPixel = file[pos + 16] * ChannelCount(file[pos + 17]);
+            }
+            else if (type.SequenceEqual("IDAT"u8)) idatBytes += Math.Min(length, file.Length - pos - 8);
+            else if (type.SequenceEqual("IEND"u8)) break;
+            pos = (int)Math.Min(file.Length, (long)pos + 12 + length);
+        }
+        if (width <= 0 || height <= 0 || bitsPerPixel <= 0) return; // malformed headers are the decoder's to report
+        if ((long)width * height > maxPixels)
+            throw new DataException(name, $"image is {width}x{height}, more than the limit of {maxPixels} pixels");
+        CheckDataSize(name, width, height, bitsPerPixel, idatBytes);
+    }
+
+    /// <summary>Deflate expands at most ~1032:1: a header promising more raw data than that is a truncated or lying file.</summary>
+    private static void CheckDataSize(string name, int width, int height, int bitsPerPixel, long idatBytes)
+    {
+        long rawBytes = (long)height * ((width * (long)bitsPerPixel + 7) / 8 + 1);
+        if (rawBytes > idatBytes * 1032L + 1024)
+            throw new DataException(name, $"truncated PNG ({idatBytes} bytes of image data cannot hold a {width}x{height} image)");
+    }
+
     private static readonly (int X0, int Y0, int Dx, int Dy)[] Adam7 =
         [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
 
@@ -122,27 +160,36 @@ internal sealed class PngSamples
     {
         int rowBytes = (passWidth * bitsPerPixel + 7) / 8;
         int bpp = Math.Max(1, bitsPerPixel / 8);
-        var previous = new byte[rowBytes];
-        var current = new byte[rowBytes];
-        var filterByte = new byte[1];
+        var raw = new byte[checked((long)passHeight * (rowBytes + 1))];
+        ReadExactly(inflater, raw, name);
+        var zero = new byte[rowBytes];
+        int rowSamples = passWidth * channels;
         for (int row = 0; row < passHeight; row++)
         {
-            ReadExactly(inflater, filterByte, name);
-            ReadExactly(inflater, current, name);
-            Unfilter(filterByte[0], current, previous, bpp, name);
+            int start = row * (rowBytes + 1);
+            var current = raw.AsSpan(start + 1, rowBytes);
+            ReadOnlySpan<byte> previous = row == 0 ? zero : raw.AsSpan(start - rowBytes, rowBytes);
+            Unfilter(raw[start], current, previous, bpp, name);
             int y = y0 + row * dy;
+            if (dx == 1)
+            {
+                var target = samples.AsSpan(y * imageWidth * channels, rowSamples);
+                if (bitDepth == 8)
+                    for (int i = 0; i < rowSamples; i++) target[i] = current[i];
+                else
+                    for (int i = 0; i < rowSamples; i++) target[i] = ReadSample(current, i, bitDepth);
+                continue;
+            }
             for (int col = 0; col < passWidth; col++)
             {
-                int x = x0 + col * dx;
-                int target = (y * imageWidth + x) * channels;
+                int target = (y * imageWidth + x0 + col * dx) * channels;
                 for (int c = 0; c < channels; c++)
                     samples[target + c] = ReadSample(current, col * channels + c, bitDepth);
             }
-            (previous, current) = (current, previous);
         }
     }
 
-    private static ushort ReadSample(byte[] row, int sampleIndex, int bitDepth)
+    private static ushort ReadSample(ReadOnlySpan<byte> row, int sampleIndex, int bitDepth)
     {
         switch (bitDepth)
         {
@@ -166,7 +213,7 @@ internal sealed class PngSamples
         }
     }
 
-    private static void Unfilter(byte filter, byte[] row, byte[] prior, int bpp, string name)
+    private static void Unfilter(byte filter, Span<byte> row, ReadOnlySpan<byte> prior, int bpp, string name)
     {
         switch (filter)
         {
