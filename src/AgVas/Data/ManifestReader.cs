@@ -24,12 +24,10 @@ internal static class ManifestReader
             var masks = CsvTable.Field(row, mask).Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(m => Datasets.Resolve(root, m)).ToArray();
             if (anomalous && masks.Length == 0) throw new DataException(csvPath, $"{where}: anomalous image without a mask");
-            var maskRule = CsvTable.Field(row, rule).ToLowerInvariant() switch
-            {
-                "" or "gt0" => MaskRule.GreaterThanZero,
-                "ge128" => MaskRule.AtLeast128,
-                var other => throw new DataException(csvPath, $"{where}: unknown mask_rule '{other}' (expected gt0 or ge128)"),
-            };
+            var ruleField = CsvTable.Field(row, rule);
+            var maskRule = MaskRule.GreaterThanZero;
+            if (ruleField.Length > 0 && !MaskRules.TryParse(ruleField, out maskRule))
+                throw new DataException(csvPath, $"{where}: unknown mask_rule '{ruleField}' (expected gt0 or ge128)");
             var defectField = CsvTable.Field(row, defect);
             var imagePath = Datasets.Resolve(root, imageField);
             samples.Add(new Sample(imagePath, Datasets.Relative(root, imagePath), CsvTable.Field(row, category), anomalous, masks,

@@ -74,4 +74,17 @@ public class ImageIOTests
         var ex = Assert.Throws<DataException>(() => ImageIO.LoadMasks([path], MaskRule.GreaterThanZero, 4, 3, "/data/b.png"));
         Assert.Equal($"{path}: mask is 5x3 but its image /data/b.png is 4x3", ex.Message);
     }
+
+    [Fact]
+    public void MaskRuleNamesRoundTrip()
+    {
+        foreach (var rule in Enum.GetValues<MaskRule>())
+        {
+            Assert.True(MaskRules.TryParse(rule.Name(), out var back));
+            Assert.Equal(rule, back);
+        }
+        Assert.True(MaskRules.TryParse(" GE128 ", out var upper));
+        Assert.Equal(MaskRule.AtLeast128, upper);
+        Assert.False(MaskRules.TryParse("gt5", out _));
+    }
 }
