@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace AgVas.Training;
+
+/// <summary>Progress of a run, reported after every optimiser step (and after each validation pass).</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, StepRecord Record, TimeSpan Eta, IReadOnlyDictionary<string, double?>? Validation = null);
+
+/// <summary>Scores the model on the held-out set (AgVas.Evaluation's metrics); called every <c>validate_every</c> steps.</summary>
+public interface ITrainingValidator
+{
+    IReadOnlyDictionary<string, double?> Validate(ITrainableModel model, CancellationToken cancellationToken);
+}
+
+/// <summary>What a finished run leaves behind.</summary>
+public sealed record TrainingResult(string RunDir, string FinalModelDir, int Steps, int ResumedFromStep, LossParts? FirstLoss, LossParts? LastLoss);
+
+/// <summary>Settings of a run that are not in the config file.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>fp32 matmul rate (FLOP/s) that MFU is measured against; null = measure at start (<see cref="MatmulRate"/>).</summary>
+    public double? PeakFlops { get; init; }
+    /// <summary>Write the loss plot at the end.</summary>
+    public bool Plot { get; init; } = true;
+}
+
+/// <summary>
+/// The AG-VAS training loop (AGVAS.md §3), nanoGPT style, one optimiser step per iteration read top to bottom:
+/// learning rate, micro-steps with gradient accumulation, clipping, AdamW step, log, validation, checkpoint.
+/// Randomness is counter-based: the data of step s and torch's generator (LoRA dropout) are functions of (seed, s), so
+/// <c>resume</c> continues from the last checkpoint exactly as the uninterrupted run would have (same optimiser
+/// state, data position and random state). Cancellation stops between steps without writing anything: like a kill,
+/// it loses the steps since the last checkpoint.
+/// </summary>
+public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMixture data, string runDir,
+    ITrainingValidator? validator = null, TrainerOptions? options = null)
+{
+    private readonly TrainerOptions options = options ?? new TrainerOptions();
+
+    public static string FinalDirectory(string runDir) => Path.Combine(runDir, "final");
+
+    public TrainingResult Run(bool resume, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(runDir);
+        var o = config.Optim;
+        int examplesPerStep = o.BatchSize * o.GradAccum;
+        var schedule = new LearningRateSchedule(o.Lr, o.WarmupSteps, config.Steps);
+        var trainable = model.TrainableParameters();
+        using var optimizer = new AdamW(trainable, o.Betas[0], o.Betas[1], o.Eps, o.WeightDecay);
+        var content = TrainingCheckpoint.Content(config.Output.Save);
+
+        int start = 0;
+        if (resume && TrainingCheckpoint.Latest(runDir) is { } checkpoint)
+        {
+            var state = TrainingCheckpoint.Restore(checkpoint, model, optimizer);
+            if (state.Seed != config.Seed)
+                throw new ConfigException(checkpoint, $"the checkpoint was written with seed {state.Seed}, the config says {config.Seed}; resume needs the same config");
+            if (state.ExamplesSeen != (long)state.Step * examplesPerStep)
+                throw new ConfigException(checkpoint, $"the checkpoint saw {state.ExamplesSeen} examples in {state.Step} steps; batch_size × grad_accum must not change on resume");
+            start = state.Step;
+        }
+        using var log = TrainingLog.Open(runDir, start);
+        double peak = options.PeakFlops ?? MatmulRate.Measure();
+        var clock = Stopwatch.StartNew();
+        LossParts? first = null, last = null;
+        model.Module.train();
+
+        for (int step = start; step < config.Steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var stepClock = Stopwatch.StartNew();
+            // 1. learning rate and this step's random state
+            double lr = schedule.At(step);
+            manual_seed((long)(StreamRandom.Mix(config.Seed, step, 7) >> 1));
+
+            // 2. micro-steps: accumulate the gradient of the mean loss over batch_size × grad_accum examples
+            optimizer.ZeroGrad();
+            var parts = LossParts.Zero;
+            for (int micro = 0; micro < o.GradAccum; micro++)
+            {
+                using var scope = NewDisposeScope();
+                var batch = data.Batch((long)step * examplesPerStep + (long)micro * o.BatchSize, o.BatchSize);
+                using var loss = model.Loss(batch, config.Loss);
+                (loss.Total / o.GradAccum).backward();
+                parts += loss.Parts;
+            }
+            parts /= o.GradAccum;
+
+            // 3. clip, 4. step
+            double gradNorm = ClipGradients(optimizer, o.GradClip);
+            optimizer.Update(lr);
+
+            // 5. log
+            double seconds = stepClock.Elapsed.TotalSeconds;
+            double rate = examplesPerStep / seconds;
+            double mfu = model.TrainingFlopsPerExample * rate / peak;
+            var record = new StepRecord(step + 1, lr, parts, gradNorm, rate, mfu, clock.Elapsed.TotalSeconds);
+            log.Write(record);
+            first ??= parts;
+            last = parts;
+            var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step + 1 - start) * (config.Steps - step - 1));
+            progress?.Report(new TrainingProgress(step + 1, config.Steps, record, eta));
+
+            // 6. validation
+            bool end = step + 1 == config.Steps;
+            if (validator is not null && (end || (config.Output.ValidateEvery > 0 && (step + 1) % config.Output.ValidateEvery == 0)))
+            {
+                model.Module.eval();
+                var metrics = validator.Validate(model, cancellationToken);
+                model.Module.train();
+                log.WriteValidation(step + 1, metrics);
+                progress?.Report(new TrainingProgress(step + 1, config.Steps, record, eta, metrics));
+            }
+
+            // 7. checkpoint
+            if (end || (config.Output.CheckpointEvery > 0 && (step + 1) % config.Output.CheckpointEvery == 0))
+                TrainingCheckpoint.Save(runDir, model, optimizer,
+                    new CheckpointState(step + 1, (long)(step + 1) * examplesPerStep, config.Seed, content, config.Model.Base, config.Model.Preset),
+                    config.Output.KeepCheckpoints);
+        }
+
+        model.Module.eval();
+        var final = FinalDirectory(runDir);
+        SaveFinal(final);
+        if (options.Plot && File.Exists(log.Path))
+        {
+            var steps = TrainingLog.ReadSteps(log.Path);
+            if (steps.Count > 0) LossPlot.Save(steps, Path.Combine(runDir, LossPlot.FileName));
+        }
+        return new TrainingResult(runDir, final, config.Steps, start, first, last);
+    }
+
+    /// <summary>Clips the global L2 norm of the gradients to <paramref name="maxNorm"/> (0: no clipping); returns the norm before clipping.</summary>
+    private static double ClipGradients(AdamW optimizer, double maxNorm)
+    {
+        using var scope = NewDisposeScope();
+        var grads = optimizer.Parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return 0;
+        if (maxNorm > 0) return nn.utils.clip_grad_norm_(optimizer.Parameters.Where(p => p.grad is not null), maxNorm);
+        return stack(grads.Select(g => g.norm()).ToArray()).norm().item<float>();
+    }
+
+    /// <summary>Saves the model directory into a temporary sibling and renames it over <paramref name="final"/>.</summary>
+    private void SaveFinal(string final)
+    {
+        var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(final))!, $".final.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            model.Save(tmp);
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(tmp, final);
+        }
+        finally
+        {
+            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgVas.Checkpoints;
+using static TorchSharp.torch;
+
+namespace AgVas.Training;
+
+/// <summary>The run state a checkpoint records next to the tensors (<c>state.json</c>).</summary>
+/// <param name="Step">Optimiser steps completed; training resumes at this step.</param>
+/// <param name="ExamplesSeen">Data position: examples consumed so far (the next one is number ExamplesSeen).</param>
+/// <param name="Seed">The run's master seed (the random state is a function of it and the position).</param>
+/// <param name="Content">What <c>weights.safetensors</c> holds.</param>
+/// <param name="Base">The base model directory the trainable tensors apply to, or null for a preset built fresh.</param>
+/// <param name="Preset">The preset the model was built from.</param>
+public sealed record CheckpointState(
+    [property: JsonPropertyName("step")] int Step,
+    [property: JsonPropertyName("examples_seen")] long ExamplesSeen,
+    [property: JsonPropertyName("seed")] ulong Seed,
+    [property: JsonPropertyName("content")] string Content,
+    [property: JsonPropertyName("base")] string? Base,
+    [property: JsonPropertyName("preset")] string Preset)
+{
+    public const int FormatVersion = 1;
+    [JsonPropertyName("format_version")] public int Version { get; init; } = FormatVersion;
+}
+
+/// <summary>
+/// Resumable checkpoints: <c>&lt;run&gt;/checkpoints/step-NNNNNN/</c> holds <c>weights.safetensors</c> (the trainable
+/// tensors, or every tensor), <c>optimizer.safetensors</c> (AdamW's moments) and <c>state.json</c>
+/// (<see cref="CheckpointState"/>). A checkpoint is written into a hidden temporary directory and renamed into place,
+/// then <c>checkpoints/latest</c> is rewritten atomically to name it — a kill at any moment leaves the previous
+/// checkpoint intact and pointed to.
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string WeightsFile = "weights.safetensors";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string StateFile = "state.json";
+    public const string LatestFile = "latest";
+    private const string Prefix = "step-";
+
+    public static string Directory(string runDir) => Path.Combine(runDir, "checkpoints");
+
+    public static string StepName(int step) => $"{Prefix}{step.ToString("D6", CultureInfo.InvariantCulture)}";
+
+    /// <summary>Writes the checkpoint of <paramref name="state"/> and deletes step checkpoints beyond the newest <paramref name="keep"/>.</summary>
+    public static string Save(string runDir, ITrainableModel model, AdamW optimizer, CheckpointState state, int keep)
+    {
+        var root = Directory(runDir);
+        System.IO.Directory.CreateDirectory(root);
+        var name = StepName(state.Step);
+        var final = Path.Combine(root, name);
+        var tmp = Path.Combine(root, $".{name}.{Guid.NewGuid():N}.tmp");
+        System.IO.Directory.CreateDirectory(tmp);
+        try
+        {
+            var meta = new Dictionary<string, string> { ["content"] = state.Content, ["step"] = state.Step.ToString(CultureInfo.InvariantCulture) };
+            SafeTensors.Write(Path.Combine(tmp, WeightsFile), Weights(model, state.Content == Content(CheckpointContent.Full)), meta);
+            SafeTensors.Write(Path.Combine(tmp, OptimizerFile), optimizer.StateTensors(), meta);
+            AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(state, JsonOptions));
+            if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true);
+            System.IO.Directory.Move(tmp, final);
+        }
+        finally
+        {
+            if (System.IO.Directory.Exists(tmp)) System.IO.Directory.Delete(tmp, recursive: true);
+        }
+        AtomicFile.WriteAllText(Path.Combine(root, LatestFile), name + "\n");
+        foreach (var old in StepDirectories(root).SkipLast(keep)) System.IO.Directory.Delete(old, recursive: true);
+        return final;
+    }
+
+    /// <summary>The newest complete checkpoint of a run, or null when it has none.</summary>
+    public static string? Latest(string runDir)
+    {
+        var root = Directory(runDir);
+        var latest = Path.Combine(root, LatestFile);
+        if (File.Exists(latest))
+        {
+            var name = File.ReadAllText(latest).Trim();
+            var dir = Path.Combine(root, name);
+            if (!name.StartsWith(Prefix, StringComparison.Ordinal) || name.Contains('/') || !System.IO.Directory.Exists(dir))
+                throw new CheckpointException(latest, $"names checkpoint '{name}', which does not exist");
+            return dir;
+        }
+        return System.IO.Directory.Exists(root) ? StepDirectories(root).LastOrDefault() : null;
+    }
+
+    /// <summary>Reads and checks <c>state.json</c>.</summary>
+    public static CheckpointState ReadState(string checkpointDir)
+    {
+        var path = Path.Combine(checkpointDir, StateFile);
+        if (!File.Exists(path)) throw new CheckpointException(path, "missing: not a complete training checkpoint");
+        CheckpointState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(path), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException(path, $"not a valid checkpoint state: {e.Message}", e);
+        }
+        if (state is null || state.Step < 0 || state.ExamplesSeen < 0 || state.Content is not ("trainable" or "full"))
+            throw new CheckpointException(path, "not a valid checkpoint state (step, examples_seen or content out of range)");
+        if (state.Version != CheckpointState.FormatVersion)
+            throw new CheckpointException(path, $"format_version {state.Version}, this build reads {CheckpointState.FormatVersion}");
+        return state;
+    }
+
+    /// <summary>Restores the model's tensors and the optimiser's state from a checkpoint; returns its run state.
+    /// A truncated or corrupt file, or a tensor missing or mis-shaped, is a <see cref="CheckpointException"/> naming the file.</summary>
+    public static CheckpointState Restore(string checkpointDir, ITrainableModel model, AdamW optimizer)
+    {
+        var state = ReadState(checkpointDir);
+        using (var weights = TensorSource.Open(Path.Combine(checkpointDir, WeightsFile)))
+        {
+            weights.Validate();
+            using var guard = no_grad();
+            foreach (var (name, tensor) in Weights(model, state.Content == Content(CheckpointContent.Full)))
+            {
+                if (!weights.Contains(name)) throw new CheckpointException(weights.Path, $"no tensor '{name}' (was the checkpoint written for another model?)");
+                using var loaded = weights.Load(name);
+                if (!loaded.shape.SequenceEqual(tensor.shape))
+                    throw new CheckpointException(weights.Path, $"tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], the model's is [{string.Join(", ", tensor.shape)}]");
+                tensor.copy_(loaded);
+            }
+        }
+        using (var opt = TensorSource.Open(Path.Combine(checkpointDir, OptimizerFile)))
+        {
+            opt.Validate();
+            optimizer.LoadState(opt, state.Step);
+        }
+        return state;
+    }
+
+    public static string Content(CheckpointContent content) => content == CheckpointContent.Full ? "full" : "trainable";
+
+    private static IEnumerable<KeyValuePair<string, Tensor>> Weights(ITrainableModel model, bool full) =>
+        full ? model.Module.state_dict() : model.TrainableParameters().Select(p => new KeyValuePair<string, Tensor>(p.Name, p.Parameter));
+
+    private static IEnumerable<string> StepDirectories(string root) =>
+        System.IO.Directory.EnumerateDirectories(root, Prefix + "*")
+            .Where(d => File.Exists(Path.Combine(d, StateFile)))
+            .Order(StringComparer.Ordinal);
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}

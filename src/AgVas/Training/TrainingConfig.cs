@@ -1,0 +1,135 @@
+using AgVas.Text;
+
+namespace AgVas.Training;
+
+/// <summary>
+/// Everything `agvas train` needs (AGVAS.md §3), bound from YAML with snake_case keys by <see cref="TrainingConfigLoader"/>.
+/// Defaults are the paper's / LISA's where they give one: AdamW lr 3e-4, betas (0.9, 0.95), 100 warm-up steps then
+/// linear decay, gradient clip 1.0, λ_bce 0.5, λ_dice 2.0.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public ModelSection Model { get; init; } = new();
+    public DataSection Data { get; init; } = new();
+    public OptimSection Optim { get; init; } = new();
+    public LossSection Loss { get; init; } = new();
+    public OutputSection Output { get; init; } = new();
+    /// <summary>Optimiser steps (each is <see cref="OptimSection.BatchSize"/> × <see cref="OptimSection.GradAccum"/> examples).</summary>
+    public int Steps { get; init; } = 1000;
+    /// <summary>Master seed: data order, instruction types, synthesis and torch's generator all derive from it.</summary>
+    public ulong Seed { get; init; }
+}
+
+/// <summary>Which model to train: a named preset built fresh, or a base model directory to fine-tune.</summary>
+public sealed record ModelSection
+{
+    /// <summary>A preset name (paper, ov-0.5b, tiny); ignored when <see cref="Base"/> is set.</summary>
+    public string Preset { get; init; } = "tiny";
+    /// <summary>A model directory (our format) to start from; relative to the config file.</summary>
+    public string? Base { get; init; }
+    /// <summary>Side of the square training images (the pixel encoder's input for the preset; 0 = the preset's own).</summary>
+    public int ImageSize { get; init; }
+}
+
+/// <summary>The training mixture, the instruction-type ratios and the held-out validation set.</summary>
+public sealed record DataSection
+{
+    public List<DataSourceConfig> Sources { get; init; } = [];
+    /// <summary>Relative weights of the four instruction types (AGVAS.md §3); keys are snake_case type names.</summary>
+    public InstructionRatios InstructionRatios { get; init; } = new();
+    /// <summary>The validation set, or null for none.</summary>
+    public DataSourceConfig? Validation { get; init; }
+    /// <summary>At most this many validation images are scored (0 = all).</summary>
+    public int ValidationImages { get; init; }
+}
+
+/// <summary>
+/// One part of the mixture: a dataset on disk (<see cref="Path"/>: any layout <see cref="Data.Datasets.Load"/> reads) or
+/// Anomaly-Seg synthesized on the fly (<see cref="Synth"/>), with a relative sampling <see cref="Weight"/>.
+/// </summary>
+public sealed record DataSourceConfig
+{
+    public string? Name { get; init; }
+    public string? Path { get; init; }
+    public SynthSourceConfig? Synth { get; init; }
+    public double Weight { get; init; } = 1.0;
+    /// <summary>The name in logs: <see cref="Name"/>, else the path, else "synth".</summary>
+    public string DisplayName => Name ?? Path ?? (Synth is not null ? "synth" : "(unnamed)");
+}
+
+/// <summary>Synthetic anomalies painted on procedural textures (or on the normal images of <see cref="NormalsFrom"/>).</summary>
+public sealed record SynthSourceConfig
+{
+    /// <summary>Number of distinct samples (indices 0..count-1, each a pure function of the seed and its index).</summary>
+    public int Count { get; init; } = 1000;
+    public int Size { get; init; } = 256;
+    public double NormalRatio { get; init; } = 0.2;
+    /// <summary>A dataset whose normal images carry the defects; null = procedural textures.</summary>
+    public string? NormalsFrom { get; init; }
+    /// <summary>Offset added to the master seed, so that validation and training synthesis differ.</summary>
+    public ulong SeedOffset { get; init; }
+}
+
+/// <summary>Relative weights of the four instruction types; all zero is an error.</summary>
+public sealed record InstructionRatios
+{
+    public double DirectSegmentation { get; init; } = 1;
+    public double DescribeThenSegment { get; init; } = 1;
+    public double DescribeThenSegmentPlus { get; init; } = 1;
+    public double SegmentThenExplain { get; init; } = 1;
+
+    public IReadOnlyList<(InstructionType Type, double Weight)> Weights =>
+    [
+        (InstructionType.DirectSegmentation, DirectSegmentation),
+        (InstructionType.DescribeThenSegment, DescribeThenSegment),
+        (InstructionType.DescribeThenSegmentPlus, DescribeThenSegmentPlus),
+        (InstructionType.SegmentThenExplain, SegmentThenExplain),
+    ];
+}
+
+/// <summary>AdamW with LISA's schedule: <see cref="WarmupSteps"/> linear warm-up from 0, then linear decay to 0 at the last step.</summary>
+public sealed record OptimSection
+{
+    public double Lr { get; init; } = 3e-4;
+    public int WarmupSteps { get; init; } = 100;
+    public List<double> Betas { get; init; } = [0.9, 0.95];
+    public double Eps { get; init; } = 1e-8;
+    public double WeightDecay { get; init; }
+    /// <summary>Max global gradient L2 norm; 0 disables clipping.</summary>
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Examples per micro-step.</summary>
+    public int BatchSize { get; init; } = 2;
+    /// <summary>Micro-steps whose gradients are accumulated into one optimiser step.</summary>
+    public int GradAccum { get; init; } = 1;
+}
+
+/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) (AGVAS.md §3).</summary>
+public sealed record LossSection
+{
+    public double TextWeight { get; init; } = 1.0;
+    public double BceWeight { get; init; } = 0.5;
+    public double DiceWeight { get; init; } = 2.0;
+}
+
+/// <summary>What a checkpoint holds.</summary>
+public enum CheckpointContent
+{
+    /// <summary>The trainable tensors only, plus a reference to the base model (small; the default).</summary>
+    Trainable,
+    /// <summary>Every tensor of the model.</summary>
+    Full,
+}
+
+/// <summary>Where and how often the run writes.</summary>
+public sealed record OutputSection
+{
+    /// <summary>Output directory (overridden by --out); relative to the config file.</summary>
+    public string Dir { get; init; } = "runs/agvas";
+    /// <summary>Write a resumable checkpoint every N steps (0 = only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 100;
+    /// <summary>Run validation every N steps (0 = only at the end, and only when a validation set is given).</summary>
+    public int ValidateEvery { get; init; }
+    /// <summary>How many step checkpoints are kept (older ones are deleted); at least 1.</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+    public CheckpointContent Save { get; init; } = CheckpointContent.Trainable;
+}
