@@ -42,6 +42,7 @@ public sealed class AdamW : IDisposable
 
     public void ZeroGrad()
     {
+        using var scope = NewDisposeScope(); // each .grad access makes a handle
         foreach (var (_, p) in parameters) p.grad?.zero_();
     }
 

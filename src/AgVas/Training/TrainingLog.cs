@@ -26,12 +26,13 @@ public sealed class TrainingLog : IDisposable
 
     public string Path { get; }
 
-    /// <summary>Opens the log of a run; lines of steps at or after <paramref name="keepBeforeStep"/> are removed (a fresh run passes 0).</summary>
-    public static TrainingLog Open(string runDir, int keepBeforeStep)
+    /// <summary>Opens the log of a run, keeping the lines of steps up to <paramref name="keepThroughStep"/> (the resumed
+    /// checkpoint's step; a fresh run passes 0 and starts an empty log).</summary>
+    public static TrainingLog Open(string runDir, int keepThroughStep)
     {
         var path = System.IO.Path.Combine(runDir, FileName);
-        var kept = File.Exists(path) && keepBeforeStep > 0
-            ? File.ReadLines(path).Where(l => StepOf(l) is { } s && s < keepBeforeStep).ToList()
+        var kept = File.Exists(path) && keepThroughStep > 0
+            ? File.ReadLines(path).Where(l => StepOf(l) is { } s && s <= keepThroughStep).ToList()
             : [];
         AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
         var writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
