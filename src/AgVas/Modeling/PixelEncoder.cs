@@ -185,10 +185,10 @@ internal sealed class SamVisionAttention : Module<Tensor, Tensor>
             var rq = q.reshape(b * heads, h, w, hd);                                      // [B·heads, H, W, hd]
             var relH = einsum("bhwc,hkc->bhwk", rq, rh);                                  // [B·heads, H, W, H]
             var relW = einsum("bhwc,wkc->bhwk", rq, rw);                                  // [B·heads, H, W, W]
-            bias = (relH.unsqueeze(-1) + relW.unsqueeze(-2)).view(b, heads, h * w, h * w); // [B, heads, HW, HW]
+            bias = (relH.unsqueeze(-1) + relW.unsqueeze(-2)).reshape(b, heads, h * w, h * w); // [B, heads, HW, HW]
         }
         var o = nn.functional.scaled_dot_product_attention(q, k, v, bias);               // [B, heads, HW, hd]
-        o = o.view(b, heads, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c);       // [B, H, W, C]
+        o = o.reshape(b, heads, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c);       // [B, H, W, C]
         return proj.forward(o).MoveToOuterDisposeScope();
     }
 
