@@ -25,8 +25,8 @@ public static class VisionBuilder
         Positive("SemanticEncoder.NumHiddenLayers", s.NumHiddenLayers);
         Positive("SemanticEncoder.NumAttentionHeads", s.NumAttentionHeads);
         Positive("SemanticEncoder.PatchSize", s.PatchSize);
+        if (s.ImageSize < s.PatchSize) throw new ModelConfigException("SemanticEncoder.ImageSize", $"{s.ImageSize} is smaller than SemanticEncoder.PatchSize = {s.PatchSize}");
         Divisible("SemanticEncoder.HiddenSize", s.HiddenSize, "SemanticEncoder.NumAttentionHeads", s.NumAttentionHeads);
-        Divisible("SemanticEncoder.ImageSize", s.ImageSize, "SemanticEncoder.PatchSize", s.PatchSize);
         if (s.LayersUsed < 1 || s.LayersUsed > s.NumHiddenLayers)
             throw new ModelConfigException("SemanticEncoder.FeatureLayer", $"{s.FeatureLayer} selects no encoder layer of {s.NumHiddenLayers}");
 

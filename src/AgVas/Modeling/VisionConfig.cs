@@ -20,6 +20,7 @@ public sealed record SemanticEncoderConfig(
     Activation HiddenAct = Activation.GeluTanh,
     int FeatureLayer = -1)
 {
+    /// <summary>Side of the patch grid; the valid convolution drops a remainder (384 / 14 → 27).</summary>
     public int GridSize => ImageSize / PatchSize;
     /// <summary>N_s: visual tokens per image.</summary>
     public int NumPatches => GridSize * GridSize;
