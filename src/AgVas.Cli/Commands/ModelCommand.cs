@@ -16,6 +16,38 @@ internal static class ModelCommand
     {
         var command = new Command("model", "Inspect model configurations and checkpoints");
         command.Subcommands.Add(CreateSummary());
+        command.Subcommands.Add(CreateMakeTinyHf());
+        return command;
+    }
+
+    private static Command CreateMakeTinyHf()
+    {
+        var layout = new Option<string>("--layout") { Description = "sam (SamModel) or llava-onevision (LlavaOnevisionForConditionalGeneration)", Required = true };
+        layout.AcceptOnlyFromAmong("sam", "llava-onevision");
+        var output = new Option<string>("--out") { Description = "Directory to write config.json and the safetensors into", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
+        var shard = new Option<long?>("--max-shard-bytes") { Description = "Write sharded safetensors with model.safetensors.index.json, shards of at most this size" };
+        var command = new Command("make-tiny-hf", "Write a tiny random checkpoint in a public Hugging Face layout (same tensor names and config.json keys)");
+        command.Options.Add(layout);
+        command.Options.Add(output);
+        command.Options.Add(seed);
+        command.Options.Add(shard);
+        command.SetAction(parse =>
+        {
+            var dir = parse.GetValue(output)!;
+            try
+            {
+                if (parse.GetValue(layout) == "sam") HuggingFaceVisionTinyCheckpoints.WriteSam(dir, parse.GetValue(seed), parse.GetValue(shard));
+                else HuggingFaceVisionTinyCheckpoints.WriteLlavaOnevision(dir, parse.GetValue(seed), parse.GetValue(shard));
+                Console.WriteLine($"wrote {Path.GetFullPath(dir)}");
+                return 0;
+            }
+            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: {dir}: {e.Message}");
+                return 2;
+            }
+        });
         return command;
     }
 

@@ -127,3 +127,30 @@ public sealed class VisionConfigTests
         Assert.All(side.Agmd.parameters(), p => Assert.NotNull(p.grad));
     }
 }
+
+public sealed class VisionDisposeTests
+{
+    [Fact]
+    public void ForwardsAndLossLeaveNoLiveTensorsBeyondTheirOutputs()
+    {
+        using var side = VisionBuilder.Build(VisionPresets.Tiny);
+        side.eval();
+        var loss = new SegmentationLoss(new SegmentationLossConfig());
+        using var image = torch.rand(1, 3, 256, 256);
+        using var semantic = torch.rand(1, 3, 224, 224);
+        using var anchors = torch.randn(1, 3, 256);
+        using var mask = torch.zeros(1, 64, 64);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (torch.no_grad())
+        {
+            using var features = side.SemanticEncoder.forward(semantic);
+            using var fs = side.Projector.forward(features);
+            using var fp = side.PixelEncoder.forward(image);
+            using var aligned = side.Spam.forward(fs, fp);
+            using var refined = side.TokenRefiner.forward(anchors);
+            using var output = side.Agmd.forward(fp, refined);
+            using var parts = loss.Compute(output.Logits, mask);
+        }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+}
