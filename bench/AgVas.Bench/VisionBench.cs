@@ -17,11 +17,13 @@ internal static class VisionBench
     public static int Run(string[] args)
     {
         int reps = args.Length > 0 ? int.Parse(args[0]) : 3;
+        bool skipSam = args.Contains("--tiny-only");
         Console.WriteLine($"threads: {get_num_threads()}, reps: {reps}");
         double matmulGflops = MatmulRate();
         Console.WriteLine($"fp32 matmul yardstick (2048²): {matmulGflops:F1} GFLOP/s");
 
         manual_seed(0);
+        if (!skipSam)
         using (var sam = new PixelEncoder(VisionPresets.SamVitB))
         {
             sam.eval();
@@ -45,6 +47,7 @@ internal static class VisionBench
                 var anchors = side.TokenRefiner.forward(randn(1, 3, tiny.TokenRefiner.InputDim));
                 using var output = side.Agmd.forward(fp, anchors);
             });
+            Breakdown(side, reps * 5);
         }
         return 0;
     }
@@ -63,6 +66,35 @@ internal static class VisionBench
         double gflops = flops / (ms / 1000) / 1e9;
         Console.WriteLine($"{label}: {ms:F1} ms/image, {flops / 1e9:F2} GFLOP/image, {gflops:F1} GFLOP/s "
             + $"({100 * gflops / matmulGflops:F0}% of matmul), peak RSS +{(peak - baseline) / 1024.0:F0} MiB over {baseline / 1024.0:F0} MiB");
+    }
+
+    /// <summary>Per-component latency of the tiny side, to show where small-op overhead goes.</summary>
+    private static void Breakdown(VisionSide side, int reps)
+    {
+        using var _ = no_grad();
+        using var semantic = randn(1, 3, 224, 224);
+        using var pixel = randn(1, 3, 256, 256);
+        using var features = side.SemanticEncoder.forward(semantic);
+        using var fs = side.Projector.forward(features);
+        using var fp = side.PixelEncoder.forward(pixel);
+        using var states = randn(1, 3, side.Config.TokenRefiner.InputDim);
+        using var anchors = side.TokenRefiner.forward(states);
+        var parts = new (string Name, Action Run)[]
+        {
+            ("semantic_encoder", () => side.SemanticEncoder.forward(semantic).Dispose()),
+            ("projector", () => side.Projector.forward(features).Dispose()),
+            ("pixel_encoder", () => side.PixelEncoder.forward(pixel).Dispose()),
+            ("spam", () => side.Spam.forward(fs, fp).Dispose()),
+            ("token_refiner", () => side.TokenRefiner.forward(states).Dispose()),
+            ("agmd", () => side.Agmd.forward(fp, anchors).Dispose()),
+        };
+        foreach (var (name, run) in parts)
+        {
+            run();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) run();
+            Console.WriteLine($"  {name,-16} {sw.Elapsed.TotalMilliseconds / reps,8:F2} ms");
+        }
     }
 
     private static double MatmulRate()
