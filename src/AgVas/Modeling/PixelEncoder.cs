@@ -151,6 +151,7 @@ internal sealed class SamVisionAttention : Module<Tensor, Tensor>
     private readonly Parameter? rel_pos_h;
     private readonly Parameter? rel_pos_w;
     private readonly int heads;
+    private readonly int queryChunk;
 
     /// <param name="side">Side of the attended grid: the window size, or the full grid for global attention.</param>
     public SamVisionAttention(PixelEncoderConfig c, int side) : base(nameof(SamVisionAttention))
@@ -158,6 +159,7 @@ internal sealed class SamVisionAttention : Module<Tensor, Tensor>
         qkv = nn.Linear(c.HiddenSize, 3L * c.HiddenSize, hasBias: c.QkvBias);
         proj = nn.Linear(c.HiddenSize, c.HiddenSize);
         heads = c.NumAttentionHeads;
+        queryChunk = c.AttentionQueryChunk;
         if (c.UseRelPos)
         {
             long headDim = c.HiddenSize / c.NumAttentionHeads;
@@ -177,17 +179,29 @@ internal sealed class SamVisionAttention : Module<Tensor, Tensor>
         var q = t[0];                                                                     // [B, heads, HW, hd]
         var k = t[1];                                                                     // [B, heads, HW, hd]
         var v = t[2];                                                                     // [B, heads, HW, hd]
-        Tensor? bias = null;
-        if (rel_pos_h is not null && rel_pos_w is not null)
+        if (rel_pos_h is null || rel_pos_w is null)
         {
-            var rh = RelativeTable(h, h, rel_pos_h);                                      // [H, H, hd]
-            var rw = RelativeTable(w, w, rel_pos_w);                                      // [W, W, hd]
-            var rq = q.reshape(b * heads, h, w, hd);                                      // [B·heads, H, W, hd]
-            var relH = einsum("bhwc,hkc->bhwk", rq, rh);                                  // [B·heads, H, W, H]
-            var relW = einsum("bhwc,wkc->bhwk", rq, rw);                                  // [B·heads, H, W, W]
-            bias = (relH.unsqueeze(-1) + relW.unsqueeze(-2)).reshape(b, heads, h * w, h * w); // [B, heads, HW, HW]
+            var plain = nn.functional.scaled_dot_product_attention(q, k, v);              // [B, heads, HW, hd]
+            return proj.forward(plain.transpose(1, 2).reshape(b, h, w, c)).MoveToOuterDisposeScope(); // [B, H, W, C]
         }
-        var o = nn.functional.scaled_dot_product_attention(q, k, v, bias);               // [B, heads, HW, hd]
+        var rh = RelativeTable(h, h, rel_pos_h);                                          // [H, H, hd]
+        var rw = RelativeTable(w, w, rel_pos_w);                                          // [W, W, hd]
+        var rq = q.reshape(b * heads, h, w, hd);                                          // [B·heads, H, W, hd]
+        var relH = einsum("bhwc,hkc->bhwk", rq, rh);                                      // [B·heads, H, W, H]
+        var relW = einsum("bhwc,wkc->bhwk", rq, rw);                                      // [B·heads, H, W, W]
+        // AG-VAS: the [B, heads, HW, HW] bias is built and used a band of query rows at a time (queryChunk tokens),
+        // which bounds the global layers' peak memory (SAM at 1024²: 12 × 4096² floats = 805 MB per tensor otherwise).
+        long rows = queryChunk > 0 ? Math.Max(1, Math.Min(h, queryChunk / w)) : h;
+        var parts = new List<Tensor>();
+        for (long y0 = 0; y0 < h; y0 += rows)
+        {
+            using var band = NewDisposeScope();
+            long y1 = Math.Min(h, y0 + rows);
+            var bias = (relH.narrow(1, y0, y1 - y0).unsqueeze(-1) + relW.narrow(1, y0, y1 - y0).unsqueeze(-2)).reshape(b, heads, (y1 - y0) * w, h * w); // [B, heads, rows·W, HW]
+            var qBand = q.narrow(2, y0 * w, (y1 - y0) * w);                                // [B, heads, rows·W, hd]
+            parts.Add(nn.functional.scaled_dot_product_attention(qBand, k, v, bias).MoveToOuterDisposeScope()); // [B, heads, rows·W, hd]
+        }
+        var o = parts.Count == 1 ? parts[0] : cat(parts, dim: 2);                         // [B, heads, HW, hd]
         o = o.reshape(b, heads, h, w, hd).permute(0, 2, 3, 1, 4).reshape(b, h, w, c);       // [B, H, W, C]
         return proj.forward(o).MoveToOuterDisposeScope();
     }

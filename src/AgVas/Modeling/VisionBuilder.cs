@@ -42,6 +42,7 @@ public static class VisionBuilder
         Positive("PixelEncoder.PatchSize", p.PatchSize);
         Positive("PixelEncoder.OutputChannels", p.OutputChannels);
         Positive("PixelEncoder.WindowSize", p.WindowSize);
+        if (p.AttentionQueryChunk < 0) throw new ModelConfigException("PixelEncoder.AttentionQueryChunk", $"{p.AttentionQueryChunk} is negative");
         Divisible("PixelEncoder.HiddenSize", p.HiddenSize, "PixelEncoder.NumAttentionHeads", p.NumAttentionHeads);
         Divisible("PixelEncoder.ImageSize", p.ImageSize, "PixelEncoder.PatchSize", p.PatchSize);
         foreach (var g in p.GlobalAttnIndexes)

@@ -34,6 +34,10 @@ public sealed record ProjectorConfig(int InputSize, int OutputSize, Activation H
 /// <summary>
 /// Pixel encoder F_p: SAM's ViT image encoder. Names follow Hugging Face's <c>SamVisionConfig</c>.
 /// </summary>
+/// <param name="AttentionQueryChunk">
+/// AG-VAS (ours, speed/memory only): attention with relative positions runs over bands of about this many query
+/// tokens, bounding the global layers' bias and weight tensors; 0 = all queries at once. Results are identical.
+/// </param>
 public sealed record PixelEncoderConfig(
     int HiddenSize,
     int NumHiddenLayers,
@@ -49,7 +53,8 @@ public sealed record PixelEncoderConfig(
     bool UseRelPos = true,
     double LayerNormEps = 1e-6,
     int NumChannels = 3,
-    Activation HiddenAct = Activation.Gelu)
+    Activation HiddenAct = Activation.Gelu,
+    int AttentionQueryChunk = 1024)
 {
     /// <summary>Side of the token grid (64 for SAM at 1024 px).</summary>
     public int GridSize => ImageSize / PatchSize;

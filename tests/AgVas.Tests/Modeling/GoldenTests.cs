@@ -29,11 +29,13 @@ public sealed class GoldenTests
         GoldenFixture.AssertClose(f.Output("y"), y);
     }
 
-    [Fact]
-    public void PixelEncoderMatchesSamVitWithPaddedWindowsAndRelativePositions()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(30)]   // global layer (10×10 tokens) in bands of 3 rows, the last one short
+    public void PixelEncoderMatchesSamVitWithPaddedWindowsAndRelativePositions(int queryChunk)
     {
         using var f = new GoldenFixture("pixel_encoder");
-        var config = new PixelEncoderConfig(32, 3, 4, 64, [1], ImageSize: 80, PatchSize: 8, OutputChannels: 16, WindowSize: 4);
+        var config = new PixelEncoderConfig(32, 3, 4, 64, [1], ImageSize: 80, PatchSize: 8, OutputChannels: 16, WindowSize: 4, AttentionQueryChunk: queryChunk);
         using var m = new PixelEncoder(config);
         f.LoadInto(m);
         using var _ = no_grad();

@@ -4,7 +4,14 @@ using static TorchSharp.torch;
 
 namespace AgVas.Tests.Modeling;
 
+/// <summary>
+/// <c>set_default_device</c> is process-wide: tests that switch it to meta must not run alongside any other test.
+/// </summary>
+[CollectionDefinition(nameof(DefaultDeviceCollection), DisableParallelization = true)]
+public sealed class DefaultDeviceCollection;
+
 /// <summary>Real-size layouts proven without weights: the paper and ov-0.5b vision sides built on the meta device.</summary>
+[Collection(nameof(DefaultDeviceCollection))]
 public sealed class MetaLayoutTests
 {
     private static IReadOnlyList<string> MetaLayout(VisionConfig config)
