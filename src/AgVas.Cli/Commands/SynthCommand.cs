@@ -9,13 +9,11 @@ namespace AgVas.Cli.Commands;
 /// <summary><c>agvas synth</c>: makes Anomaly-Seg samples by painting synthetic defects on normal images (AGVAS.md §3).</summary>
 internal static class SynthCommand
 {
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"];
-
     public static Command Create()
     {
         var normals = new Option<string[]>("--normals")
         {
-            Description = "Sources of normal images: 'procedural', a folder of images; repeat or list several to mix them (each source is drawn equally often)",
+            Description = "Sources of normal images: 'procedural' or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (each source is drawn equally often)",
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
@@ -108,26 +106,14 @@ internal static class SynthCommand
                 : throw new ArgumentException($"--sizes: unknown size '{n}' (known: small, medium, large)")).Distinct().ToList();
     }
 
-    /// <summary>'procedural' or a folder of images (category = the folder's name, or the sub-folder's for nested folders).</summary>
+    /// <summary>'procedural', or any dataset <see cref="Datasets.Load"/> reads (folder, MVTec, VisA, meta.json, CSV manifest):
+    /// its normal samples are used (anomalous ones never: their real defects would be missing from the new masks).</summary>
     internal static INormalSource ResolveSource(string spec)
     {
         if (spec.Equals("procedural", StringComparison.OrdinalIgnoreCase)) return new ProceduralSource();
-        if (Directory.Exists(spec))
-        {
-            var root = Path.GetFullPath(spec);
-            var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-                .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-                .Order(StringComparer.Ordinal)
-                .Select(f =>
-                {
-                    var rel = Path.GetRelativePath(root, f);
-                    var first = rel.Split(Path.DirectorySeparatorChar);
-                    return (f, first.Length > 1 ? first[0] : Path.GetFileName(root));
-                })
-                .ToList();
-            if (files.Count == 0) throw new DataException(spec, "no image files (png, jpg, bmp, tif, webp) in this folder");
-            return new ImageFileSource(spec, files);
-        }
-        throw new DataException(spec, "not 'procedural' and not an existing folder");
+        var samples = Datasets.Load(spec);
+        var normals = samples.Where(s => !s.IsAnomalous).ToList();
+        if (normals.Count == 0) throw new DataException(spec, $"none of its {samples.Count} images is labelled normal: synthesis needs defect-free images");
+        return ImageFileSource.FromSamples(spec, normals);
     }
 }
