@@ -6,6 +6,7 @@ foreach (var command in new Command[]
 {
     EvalCommand.Create(),
     SynthCommand.Create(),
+    CurateCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -462,7 +462,9 @@ public static class DefectPainters
             {
                 int p = y * c.Width + x;
                 float e = (float)((rng.NextUInt64() >> 40) * (1.0 / (1 << 24)) * 6 - 3);
-                c.SetTarget(p, tr + e, tg + e, tb + e);
+                // A lighter chipped edge where the material broke off (texture case: Aux holds the blob radius ρ).
+                float chip = !fg.IsObject && c.Shape[p] && c.Aux[p] > 0.85f ? 45 : 0;
+                c.SetTarget(p, tr + e + chip, tg + e + chip, tb + e + chip);
             }
         return true;
     }

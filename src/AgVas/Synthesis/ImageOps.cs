@@ -90,9 +90,12 @@ public static class ImageOps
                 double c = (o + 0.5) * scale - 0.5;
                 int s0 = Math.Clamp((int)Math.Floor(c), 0, src - 1), s1 = Math.Min(s0 + 1, src - 1);
                 float f = (float)Math.Clamp(c - s0, 0, 1);
-                weights.Add(1 - f);
-                weights.Add(s1 == s0 ? 0 : f);
-                if (s1 == s0) weights[^2] = 1;
+                if (s1 == s0) weights.Add(1);
+                else
+                {
+                    weights.Add(1 - f);
+                    weights.Add(f);
+                }
                 index[o] = new Span1(s0, start, weights.Count);
             }
         }

@@ -78,8 +78,12 @@ public static class InstructCurator
         return new InstructRecord(imagePath, maskPaths, category, defect, true, expectation, observation, diagnosis, summary, explanation, a);
     }
 
-    /// <summary>"hazelnut", "magnetic tile", "texture weave" from a category id.</summary>
-    public static string HumaniseCategory(string category) => category.Replace('_', ' ').Replace('-', ' ').Trim().ToLowerInvariant();
+    /// <summary>"hazelnut", "magnetic tile", "weave texture" (from "texture_weave") from a category id.</summary>
+    public static string HumaniseCategory(string category)
+    {
+        var text = category.Replace('_', ' ').Replace('-', ' ').Trim().ToLowerInvariant();
+        return text.StartsWith("texture ", StringComparison.Ordinal) ? text["texture ".Length..] + " texture" : text;
+    }
 
     /// <summary>The normal state of the object (also the expert prior of Describe-then-Segment-Plus).</summary>
     public static string Expectation(string obj, bool isObject, ref SynthRandom rng) => isObject

@@ -136,7 +136,9 @@ public static class MaskAttributes
         double lumaDelta = around.Count == 0 ? 0 : inside.MeanLuma - around.MeanLuma;
         var tone = around.Count == 0 || Math.Abs(lumaDelta) < ToneThreshold ? Tone.Similar : lumaDelta < 0 ? Tone.Darker : Tone.Brighter;
         double colourShift = around.Count == 0 ? 0 : Math.Sqrt(Sq(inside.MeanRg - around.MeanRg) + Sq(inside.MeanYb - around.MeanYb));
+        // Achromatic names (black, grey, white) add nothing to the tone, so only chromatic shifts are named.
         string? colourName = colourShift >= ColourThreshold ? ColourName(inside.MeanR, inside.MeanG, inside.MeanB) : null;
+        if (colourName is "black" or "grey" or "white") colourName = null;
         double textureRatio = around.Count == 0 ? 1 : (inside.StdLuma + 1) / (around.StdLuma + 1);
         return new AnomalyAttributes(
             (double)area / n, ClassifySize((double)area / n), regions, cx, cy, Third(cy), Third(cx), objRow, objCol,
