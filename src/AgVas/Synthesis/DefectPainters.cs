@@ -223,7 +223,8 @@ public static class DefectPainters
         double length = rng.Uniform(lo, hi) * Math.Min(c.Width, c.Height);
         double width = (crack ? rng.Uniform(1.0, 2.2) : rng.Uniform(1.0, 2.0)) * scale * (input.Size == DefectSize.Large ? 1.4 : 1);
         var (sx, sy) = PickPoint(input, c, ref rng, 4);
-        double heading = rng.Uniform(0, 2 * Math.PI);
+        // Head roughly toward the image centre so that strokes starting near a border run across the surface, not off it.
+        double heading = Math.Atan2(c.Height / 2.0 - sy, c.Width / 2.0 - sx) + rng.Gaussian() * 0.9;
         float strength = (float)rng.Uniform(0.75, 1.0);
         DrawPath(c, ref rng, sx, sy, heading, length, width, strength, crack, depth: 0);
         c.Restrict(input.Allowed);
