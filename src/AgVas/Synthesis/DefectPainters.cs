@@ -160,11 +160,19 @@ public static class DefectPainters
         var (x0, y0, x1, y1) = c.PaintBox;
         // The foreign texture only needs to cover the painted box.
         var texture = ProceduralTextures.Generate(kinds[rng.Next(kinds.Count)], Math.Max(x1 - x0, y1 - y0), ref rng);
+        // Half the time the foreign texture keeps only its luminance: a grey intruder looks less cartoonish on grey
+        // industrial images than a saturated one, and the model should not learn "anomaly = odd colour".
+        bool grey = rng.Chance(0.5);
         for (int y = y0; y < y1; y++)
             for (int x = x0; x < x1; x++)
             {
                 int p = y * c.Width + x, t = ((y - y0) * texture.Width + x - x0) * 3;
-                c.SetTarget(p, texture.Pixels[t], texture.Pixels[t + 1], texture.Pixels[t + 2]);
+                if (grey)
+                {
+                    float l = ImageOps.Luma(texture.Pixels, t / 3);
+                    c.SetTarget(p, l, l, l);
+                }
+                else c.SetTarget(p, texture.Pixels[t], texture.Pixels[t + 1], texture.Pixels[t + 2]);
             }
         return true;
     }
@@ -342,7 +350,7 @@ public static class DefectPainters
         float lx = (float)Math.Cos(light), ly = (float)Math.Sin(light);
         float sign = rng.Chance(0.6) ? 1 : -1; // dent (concave) or bump (convex)
         float mean = MeanLuma(input.Source, cx, cy, (int)r + 2);
-        float baseGain = mean > 140 ? 0.72f : 1.3f, relief = (float)rng.Uniform(0.5, 0.9);
+        float baseGain = mean > 140 ? 0.8f : 1.2f, relief = (float)rng.Uniform(0.3, 0.65);
         var src = input.Source.Pixels;
         var (x0, y0, x1, y1) = c.PaintBox;
         for (int y = y0; y < y1; y++)
