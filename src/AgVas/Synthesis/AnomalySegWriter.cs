@@ -69,6 +69,12 @@ public static class AnomalySegWriter
             Parallel.For(0, count, options, i => queue.Add(synthesizer.Generate(i), stop.Token));
         }
         catch (OperationCanceledException) when (!cancel.IsCancellationRequested) { } // a writer failed: its error is rethrown below
+        catch (AggregateException e)
+        {
+            // A generation error (e.g. an unreadable normal image): stop the writers, surface the first cause as is.
+            stop.Cancel();
+            ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         finally
         {
             queue.CompleteAdding();

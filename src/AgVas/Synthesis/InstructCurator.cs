@@ -78,11 +78,14 @@ public static class InstructCurator
         return new InstructRecord(imagePath, maskPaths, category, defect, true, expectation, observation, diagnosis, summary, explanation, a);
     }
 
-    /// <summary>"hazelnut", "magnetic tile", "weave texture" (from "texture_weave") from a category id.</summary>
+    /// <summary>"hazelnut", "magnetic tile", "weave texture" (from "texture_weave"), "breast ultrasound" (from "breast_us") from a category id.</summary>
     public static string HumaniseCategory(string category)
     {
-        var text = category.Replace('_', ' ').Replace('-', ' ').Trim().ToLowerInvariant();
-        return text.StartsWith("texture ", StringComparison.Ordinal) ? text["texture ".Length..] + " texture" : text;
+        var words = category.Replace('_', ' ').Replace('-', ' ').Trim().ToLowerInvariant()
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(w => w == "us" ? "ultrasound" : w).ToList(); // "breast_us" → "breast ultrasound"
+        if (words.Count > 1 && words[0] == "texture") words = [.. words.Skip(1), "texture"];
+        return string.Join(' ', words);
     }
 
     /// <summary>The normal state of the object (also the expert prior of Describe-then-Segment-Plus).</summary>

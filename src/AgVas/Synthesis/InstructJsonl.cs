@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -24,7 +25,17 @@ public static class InstructJsonl
         string baseDir = Path.GetDirectoryName(Path.GetFullPath(jsonlPath))!;
         var records = new InstructRecord[samples.Count];
         int done = 0;
-        Parallel.For(0, samples.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i =>
+        try
+        {
+            Parallel.For(0, samples.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, i => CurateOne(i));
+        }
+        catch (AggregateException e)
+        {
+            ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw(); // e.g. the DataException naming a bad file
+        }
+        return records;
+
+        void CurateOne(int i)
         {
             var s = samples[i];
             var image = ImageIO.LoadRgb(s.ImagePath);
@@ -34,8 +45,7 @@ public static class InstructJsonl
             records[i] = InstructCurator.Describe(image, mask, s.Category, s.Defect, Relative(baseDir, s.ImagePath),
                 s.MaskPaths.Select(m => Relative(baseDir, m)).ToList(), SynthRandom.Derive(seed, i));
             progress?.Report(Interlocked.Increment(ref done));
-        });
-        return records;
+        }
     }
 
     private static string Relative(string baseDir, string path) => Path.GetRelativePath(baseDir, path).Replace('\\', '/');

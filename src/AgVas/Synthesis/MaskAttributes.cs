@@ -202,7 +202,7 @@ public static class MaskAttributes
         return "pink";
     }
 
-    /// <summary>"MT_Blowhole" → "blowhole", "colour_spot" → "colour spot"; null for none, "good" and "normal".</summary>
+    /// <summary>"MT_Blowhole" → "blowhole", "colour_spot" → "colour spot", "colour" → "colour defect"; null for none, "good" and "normal".</summary>
     public static string? HumaniseDefect(string? defect)
     {
         if (string.IsNullOrWhiteSpace(defect)) return null;
@@ -210,7 +210,16 @@ public static class MaskAttributes
         if (d.Equals("good", StringComparison.OrdinalIgnoreCase) || d.Equals("normal", StringComparison.OrdinalIgnoreCase)) return null;
         int us = d.IndexOf('_');
         if (us is > 0 and <= 3 && d[..us].All(char.IsUpper) && us < d.Length - 1) d = d[(us + 1)..];
-        return d.Replace('_', ' ').Replace('-', ' ').ToLowerInvariant();
+        d = d.Replace('_', ' ').Replace('-', ' ').ToLowerInvariant();
+        // Dataset labels that name a property or a grade rather than a thing read badly in "a …": make them nouns.
+        return d switch
+        {
+            "colour" or "color" => "colour defect",
+            "combined" => "combined defect",
+            "uneven" => "uneven surface",
+            "benign" or "malignant" => d + " lesion",
+            _ => d,
+        };
     }
 
     private sealed class Stats

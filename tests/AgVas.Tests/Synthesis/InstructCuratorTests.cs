@@ -181,6 +181,22 @@ public class InstructCuratorTests
         Assert.Equal(Describe(Grey(), mask, 7).Explanation, Describe(Grey(), mask, 7).Explanation);
     }
 
+    [Theory]
+    [InlineData("MT_Blowhole", "blowhole")]
+    [InlineData("colour_spot", "colour spot")]
+    [InlineData("colour", "colour defect")]
+    [InlineData("malignant", "malignant lesion")]
+    [InlineData("good", null)]
+    [InlineData("normal", null)]
+    [InlineData(null, null)]
+    public void DefectNamesAreHumanised(string? raw, string? expected) => Assert.Equal(expected, MaskAttributes.HumaniseDefect(raw));
+
+    [Theory]
+    [InlineData("texture_weave", "weave texture")]
+    [InlineData("breast_us", "breast ultrasound")]
+    [InlineData("metal_plate", "metal plate")]
+    public void CategoriesAreHumanised(string raw, string expected) => Assert.Equal(expected, InstructCurator.HumaniseCategory(raw));
+
     [Fact]
     public void JsonlRoundTripsAndNamesBadLines()
     {

@@ -34,6 +34,22 @@ public class SynthCommandTests
     }
 
     [Fact]
+    public void CorruptNormalImageIsADataErrorNamingTheFile()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"agvas-bad-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(Path.Combine(dir, "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+            var source = AgVas.Synthesis.ImageFileSource.FromSamples(dir, Datasets.Load(dir));
+            var synth = new AgVas.Synthesis.AnomalySynthesizer([source], new AgVas.Synthesis.SynthesisOptions(Size: 32));
+            var e = Assert.Throws<DataException>(() => AgVas.Synthesis.AnomalySegWriter.Write(synth, 4, Path.Combine(dir, "out"), 2));
+            Assert.Contains("broken.png", e.Message);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void BadInputGivesOneLineErrors()
     {
         var err = new StringWriter();
