@@ -350,7 +350,10 @@ public static class DefectPainters
         float lx = (float)Math.Cos(light), ly = (float)Math.Sin(light);
         float sign = rng.Chance(0.6) ? 1 : -1; // dent (concave) or bump (convex)
         float mean = MeanLuma(input.Source, cx, cy, (int)r + 2);
-        float baseGain = mean > 140 ? 0.8f : 1.2f, relief = (float)rng.Uniform(0.3, 0.65);
+        // The dented area as a whole is a little darker (bright surfaces) or brighter (dark ones); the additive part keeps
+        // the change visible on nearly black pixels, where a gain alone does nothing.
+        bool darken = mean > 128;
+        float baseGain = darken ? 0.8f : 1.2f, offset = darken ? -10 : 10, relief = (float)rng.Uniform(0.3, 0.65);
         var src = input.Source.Pixels;
         var (x0, y0, x1, y1) = c.PaintBox;
         for (int y = y0; y < y1; y++)
@@ -362,8 +365,12 @@ public static class DefectPainters
                 // slope of h(ρ) = (1 − ρ²)² along the radial direction, projected on the light
                 float slope = 4 * rho * (1 - rho * rho);
                 float facing = sign * slope * (dx * lx + dy * ly) / len;
+                // Clamped so the whole dent moves one way: where a two-sided relief crossed over from darker to
+                // brighter, a band of pixels stayed unchanged inside the mask.
                 float k = baseGain * (1 + relief * facing);
-                c.SetTarget(p, src[i] * k + 6 * facing, src[i + 1] * k + 6 * facing, src[i + 2] * k + 6 * facing);
+                k = darken ? Math.Min(0.9f, k) : Math.Max(1.1f, k);
+                float add = offset + 6 * facing;
+                c.SetTarget(p, src[i] * k + add, src[i + 1] * k + add, src[i + 2] * k + add);
             }
         return true;
     }
