@@ -13,8 +13,13 @@ internal static class SynthCommand
     {
         var normals = new Option<string[]>("--normals")
         {
-            Description = "Sources of normal images: 'procedural' or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (each source is drawn equally often)",
+            Description = "Sources of normal images: 'procedural' or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (see --normals-weights)",
             Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var weights = new Option<double[]>("--normals-weights")
+        {
+            Description = "Relative weight of each --normals source, in the same order (e.g. --normals procedural dev.csv --normals-weights 0.3 0.7); default equal",
             AllowMultipleArgumentsPerToken = true,
         };
         var output = new Option<string>("--out") { Description = "Output directory (MVTec layout + manifest.csv)", Required = true };
@@ -34,7 +39,7 @@ internal static class SynthCommand
 
         var command = new Command("synth", "Make Anomaly-Seg training samples: synthetic defects painted on normal images, with exact masks")
         {
-            normals, output, count, seed, size, normalRatio, kinds, sizes, foreground, preview, threads,
+            normals, weights, output, count, seed, size, normalRatio, kinds, sizes, foreground, preview, threads,
         };
         command.SetAction(parse =>
         {
@@ -48,7 +53,8 @@ internal static class SynthCommand
                     Kinds: ParseKinds(parse.GetValue(kinds)),
                     Sizes: ParseSizes(parse.GetValue(sizes)),
                     ForegroundOnly: parse.GetValue(foreground),
-                    Seed: parse.GetValue(seed));
+                    Seed: parse.GetValue(seed),
+                    SourceWeights: parse.GetValue(weights) is { Length: > 0 } w ? w : null);
                 var sources = parse.GetValue(normals)!.Select(ResolveSource).ToList();
                 var synthesizer = new AnomalySynthesizer(sources, options);
                 string outDir = parse.GetValue(output)!;

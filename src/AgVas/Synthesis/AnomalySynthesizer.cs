@@ -9,13 +9,15 @@ namespace AgVas.Synthesis;
 /// <param name="Sizes">Intended defect sizes to draw from (uniformly); null = all.</param>
 /// <param name="ForegroundOnly">Keep defects on the estimated object foreground (see <see cref="Foreground"/>).</param>
 /// <param name="Seed">Master seed; sample i uses its own stream derived from (Seed, i).</param>
+/// <param name="SourceWeights">Relative weight of each normal-image source (one per source); null = equal.</param>
 public sealed record SynthesisOptions(
     int Size = 256,
     double NormalRatio = 0.2,
     IReadOnlyList<AnomalyKind>? Kinds = null,
     IReadOnlyList<DefectSize>? Sizes = null,
     bool ForegroundOnly = false,
-    ulong Seed = 0);
+    ulong Seed = 0,
+    IReadOnlyList<double>? SourceWeights = null);
 
 /// <summary>One Anomaly-Seg sample: the image, its exact mask (empty when normal) and its names.</summary>
 public sealed record SynthSample(long Index, RgbImage Image, BinaryMask Mask, string Category, string Defect, string Source,
@@ -41,6 +43,7 @@ public sealed class AnomalySynthesizer
     [ThreadStatic] private static DefectCanvas? t_canvas;
 
     private readonly IReadOnlyList<INormalSource> _sources;
+    private readonly double[] _sourceWeights;
     private readonly IReadOnlyList<AnomalyKind> _kinds;
     private readonly IReadOnlyList<DefectSize> _sizes;
 
@@ -51,6 +54,10 @@ public sealed class AnomalySynthesizer
         if (sources.Count == 0) throw new ArgumentException("at least one source of normal images is needed", nameof(sources));
         if (options.Size is < 16 or > 4096) throw new ArgumentOutOfRangeException(nameof(options), $"Size must be in [16, 4096], got {options.Size}");
         if (!(options.NormalRatio is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), $"NormalRatio must be in [0, 1], got {options.NormalRatio}");
+        if (options.SourceWeights is { } w
+            && (w.Count != sources.Count || w.Any(x => !(x >= 0) || double.IsInfinity(x)) || w.Sum() <= 0))
+            throw new ArgumentException($"SourceWeights needs one non-negative weight per source ({sources.Count}), not all zero; got [{string.Join(", ", w)}]", nameof(options));
+        _sourceWeights = options.SourceWeights?.ToArray() ?? Enumerable.Repeat(1.0, sources.Count).ToArray();
         _kinds = options.Kinds is { Count: > 0 } k ? k : AnomalyKinds.All;
         _sizes = options.Sizes is { Count: > 0 } s ? s : Enum.GetValues<DefectSize>();
         _sources = sources;
@@ -61,7 +68,7 @@ public sealed class AnomalySynthesizer
     public SynthSample Generate(long index)
     {
         var rng = new SynthRandom(SynthRandom.Derive(Options.Seed, index));
-        var source = _sources[rng.Next(_sources.Count)];
+        var source = _sources[rng.Pick(_sourceWeights)];
         int item = rng.Next(source.Count);
         var normal = source.Load(item, Options.Size, SynthRandom.Derive(Options.Seed, index, 1));
         var image = normal.Image;

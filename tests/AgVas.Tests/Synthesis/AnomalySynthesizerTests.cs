@@ -64,6 +64,28 @@ public class AnomalySynthesizerTests
         Assert.Subset(new HashSet<string> { "scratch", "hole" }, defects);
     }
 
+    /// <summary>A second procedural source with its own category, to tell the sources apart.</summary>
+    private sealed class FlatSource : INormalSource
+    {
+        public string Name => "flat";
+        public int Count => 1;
+        public NormalImage Load(int index, int size, ulong seed) => new(SynthTestImages.Flat(size, size, 90), "flat", "test");
+    }
+
+    [Fact]
+    public void SourceWeightsMixTheSources()
+    {
+        var synth = new AnomalySynthesizer([new ProceduralSource(), new FlatSource()],
+            new SynthesisOptions(Size: 32, NormalRatio: 1, Seed: 1, SourceWeights: [0.2, 0.8]));
+        int flat = Enumerable.Range(0, 500).Count(i => synth.Generate(i).Category == "flat");
+        Assert.InRange(flat, 360, 440);
+        var only = new AnomalySynthesizer([new ProceduralSource(), new FlatSource()],
+            new SynthesisOptions(Size: 32, NormalRatio: 1, Seed: 1, SourceWeights: [1, 0]));
+        Assert.All(Enumerable.Range(0, 50), i => Assert.NotEqual("flat", only.Generate(i).Category));
+        Assert.Throws<ArgumentException>(() => new AnomalySynthesizer([new ProceduralSource()], new SynthesisOptions(SourceWeights: [1, 1])));
+        Assert.Throws<ArgumentException>(() => new AnomalySynthesizer([new ProceduralSource()], new SynthesisOptions(SourceWeights: [0])));
+    }
+
     [Fact]
     public void InvalidOptionsAreRejected()
     {
