@@ -353,7 +353,7 @@ public static class DefectPainters
         // The dented area as a whole is a little darker (bright surfaces) or brighter (dark ones); the additive part keeps
         // the change visible on nearly black pixels, where a gain alone does nothing.
         bool darken = mean > 128;
-        float baseGain = darken ? 0.8f : 1.2f, offset = darken ? -10 : 10, relief = (float)rng.Uniform(0.3, 0.65);
+        float baseGain = darken ? 0.8f : 1.2f, offset = darken ? -10 : 10, relief = (float)rng.Uniform(0.12, 0.3);
         var src = input.Source.Pixels;
         var (x0, y0, x1, y1) = c.PaintBox;
         for (int y = y0; y < y1; y++)
