@@ -7,6 +7,7 @@ foreach (var command in new Command[]
     EvalCommand.Create(),
     SynthCommand.Create(),
     CurateCommand.Create(),
+    ModelCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
