@@ -91,13 +91,13 @@ public static class AnomalySegWriter
     private static ManifestRow WriteSample(SynthSample sample, string outDir, string stem)
     {
         string image = $"{sample.Category}/test/{sample.Defect}/{stem}.png";
-        PngFiles.SaveRgb(sample.Image, Path.Combine(outDir, image));
+        ImageIO.SaveRgbPng(sample.Image, Path.Combine(outDir, image), PngCompression.Fast);
         string? mask = null;
         int positive = 0;
         if (sample.IsAnomalous)
         {
             mask = $"{sample.Category}/ground_truth/{sample.Defect}/{stem}_mask.png";
-            PngFiles.SaveMask(sample.Mask, Path.Combine(outDir, mask));
+            ImageIO.SaveMaskPng(sample.Mask, Path.Combine(outDir, mask), PngCompression.Fast);
             positive = MaskOps.Count(sample.Mask.Data);
         }
         return new ManifestRow(SourceName, sample.Category, sample.Defect, sample.IsAnomalous, image, mask, "gt0",
