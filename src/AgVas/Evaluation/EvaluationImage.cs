@@ -1,0 +1,45 @@
+namespace AgVas.Evaluation;
+
+/// <summary>
+/// One test image as the evaluator consumes it: the continuous score map and the ground truth at the same size,
+/// and optionally the predictor's binary mask. All arrays are [H, W], row-major.
+/// </summary>
+public sealed class EvaluationImage
+{
+    /// <param name="name">Names the image in errors (e.g. its relative path).</param>
+    /// <param name="isAnomalous">The image label.</param>
+    /// <param name="width">W.</param>
+    /// <param name="height">H.</param>
+    /// <param name="scores">The continuous anomaly map, finite values.</param>
+    /// <param name="groundTruth">The ground-truth mask; null for an empty one.</param>
+    /// <param name="predictedMask">The predictor's binary mask, or null.</param>
+    public EvaluationImage(string name, bool isAnomalous, int width, int height, float[] scores, bool[]? groundTruth, bool[]? predictedMask = null)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"{name}: size must be positive, got {width}x{height}");
+        int n = checked(width * height);
+        if (scores.Length != n) throw new ArgumentException($"{name}: {scores.Length} scores for a {width}x{height} image", nameof(scores));
+        if (groundTruth is not null && groundTruth.Length != n)
+            throw new ArgumentException($"{name}: ground truth has {groundTruth.Length} values for a {width}x{height} image", nameof(groundTruth));
+        if (predictedMask is not null && predictedMask.Length != n)
+            throw new ArgumentException($"{name}: predicted mask has {predictedMask.Length} values for a {width}x{height} image", nameof(predictedMask));
+        Name = name;
+        IsAnomalous = isAnomalous;
+        Width = width;
+        Height = height;
+        Scores = scores;
+        GroundTruth = groundTruth;
+        PredictedMask = predictedMask;
+    }
+
+    public string Name { get; }
+    public bool IsAnomalous { get; }
+    public int Width { get; }
+    public int Height { get; }
+    /// <summary>[H, W] continuous anomaly scores.</summary>
+    public float[] Scores { get; }
+    /// <summary>[H, W] ground truth, or null when empty.</summary>
+    public bool[]? GroundTruth { get; }
+    /// <summary>[H, W] predicted binary mask, or null.</summary>
+    public bool[]? PredictedMask { get; }
+}
