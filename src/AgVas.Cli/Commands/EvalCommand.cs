@@ -14,6 +14,7 @@ internal static class EvalCommand
 {
     /// <summary>Runs with at least this many images show a progress bar (on an interactive terminal).</summary>
     private const int ProgressBarMinImages = 200;
+    private const int RedirectedWidth = 160;
 
     public static Command Create()
     {
@@ -38,6 +39,8 @@ internal static class EvalCommand
     private static int Run(string dataPath, string predPath, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+        // Redirected output (a file, a test) has no width: give the 13-column table room instead of wrapping it.
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, RedirectedWidth);
         try
         {
             var samples = ReadManifest(dataPath);

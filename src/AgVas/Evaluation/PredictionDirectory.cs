@@ -48,18 +48,18 @@ public sealed class PredictionDirectory
     public IouSource Check(IReadOnlyList<Sample> samples)
     {
         var missingMaps = samples.Where(s => !File.Exists(MapPath(s))).ToList();
-        if (missingMaps.Count > 0) throw Missing(missingMaps, MapPath, "maps (<relative path without extension>.npy)");
+        if (missingMaps.Count > 0) throw Missing(missingMaps, MapPath, "maps", "expected <relative image path without extension>.npy");
         var missingMasks = samples.Where(s => !File.Exists(MaskPath(s))).ToList();
         if (missingMasks.Count == samples.Count) return IouSource.OracleF1Threshold;
         if (missingMasks.Count > 0)
-            throw Missing(missingMasks, MaskPath, "masks (<relative path without extension>_mask.png; give a mask for every image or for none)");
+            throw Missing(missingMasks, MaskPath, "masks", "give a <relative image path without extension>_mask.png for every image or for none");
         return IouSource.PredictedMasks;
     }
 
-    private DataException Missing(List<Sample> missing, Func<Sample, string> path, string what)
+    private DataException Missing(List<Sample> missing, Func<Sample, string> path, string what, string hint)
     {
         var listed = string.Join(", ", missing.Take(ListedMissing).Select(s => Path.GetRelativePath(Root, path(s))));
-        return new DataException(Root, $"missing prediction {what} for {missing.Count} image(s): {listed}{(missing.Count > ListedMissing ? ", ..." : "")}");
+        return new DataException(Root, $"missing prediction {what} for {missing.Count} image(s): {listed}{(missing.Count > ListedMissing ? ", ..." : "")} ({hint})");
     }
 
     /// <summary>Loads a sample's ground truth and prediction at the ground truth's size.</summary>
