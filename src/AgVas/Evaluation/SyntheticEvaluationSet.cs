@@ -72,7 +72,7 @@ public static class SyntheticEvaluationSet
 
     private static void WriteImage(Sample sample, int category, int index, string predictionRoot, SyntheticEvaluationSetOptions o)
     {
-        var rng = new Random(HashCode.Combine(o.Seed, category, index));
+        var rng = new Random(unchecked(o.Seed * 1_000_003 + category * 10_007 + index)); // not HashCode: it is randomised per process
         int w = o.Width, h = o.Height;
         var truth = new bool[w * h];
         if (sample.IsAnomalous)
