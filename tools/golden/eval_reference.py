@@ -30,11 +30,10 @@ METRICS = ["ap", "auroc", "f1_max", "f1_threshold", "aupro", "iou_ano", "iou_ano
 
 
 def load_mask(path, rule, size):
-    rgb = np.asarray(Image.open(path).convert("RGB"))
-    if rule == "ge128":
-        on = np.asarray(Image.open(path).convert("L")) >= 128
-    else:
-        on = rgb.max(axis=2) > 0
+    """Luminance as PIL's convert("L") (the collector's convention): > 0 for gt0, >= 128 for ge128."""
+    with Image.open(path) as im:
+        lum = np.asarray(im.convert("L"))
+    on = lum >= 128 if rule == "ge128" else lum > 0
     if on.shape != (size[1], size[0]):
         raise ValueError(f"{path}: mask size {on.shape} differs from the image {size}")
     return on

@@ -43,8 +43,7 @@ internal static class EvalCommand
         if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, RedirectedWidth);
         try
         {
-            var samples = ReadManifest(dataPath);
-            if (samples.Count == 0) throw new DataException(dataPath, "the dataset holds no images");
+            var samples = Datasets.Load(dataPath);
             var predictions = new PredictionDirectory(predPath);
             var evaluator = new Evaluator();
             EvaluationReport report;
@@ -110,25 +109,5 @@ internal static class EvalCommand
                 task.Description = $"{value.Category} ({value.CategoriesDone}/{value.CategoriesTotal} categories)";
             }
         }
-    }
-
-    // Temporary until AgVas.Data.Datasets lands on main: a CSV manifest (category, label, image[, mask, mask_rule, defect, source]).
-    private static List<Sample> ReadManifest(string path)
-    {
-        if (!File.Exists(path)) throw new DataException(path, "manifest not found");
-        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
-        var header = lines[0].Split(',');
-        int Col(string name) => Array.IndexOf(header, name);
-        var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var samples = new List<Sample>();
-        foreach (var line in lines.Skip(1))
-        {
-            var f = line.Split(',');
-            var mask = Col("mask") >= 0 ? f[Col("mask")] : "";
-            samples.Add(new Sample(Path.Combine(root, f[Col("image")]), f[Col("image")], f[Col("category")], f[Col("label")] == "anomalous",
-                mask.Length > 0 ? [Path.Combine(root, mask)] : [],
-                Col("mask_rule") >= 0 && f[Col("mask_rule")] == "ge128" ? MaskRule.AtLeast128 : MaskRule.GreaterThanZero));
-        }
-        return samples;
     }
 }

@@ -1,5 +1,4 @@
 using AgVas.Data;
-using SkiaSharp;
 
 namespace AgVas.Evaluation;
 
@@ -65,8 +64,8 @@ public sealed class PredictionDirectory
     /// <summary>Loads a sample's ground truth and prediction at the ground truth's size.</summary>
     public EvaluationImage Load(Sample sample, IouSource source)
     {
-        var (width, height) = ImageSize(sample.ImagePath);
-        var truth = LoadGroundTruth(sample, width, height);
+        var (width, height) = ImageIO.ReadSize(sample.ImagePath);
+        var truth = sample.MaskPaths.Count == 0 ? null : ImageIO.LoadMasks(sample.MaskPaths, sample.MaskRule, width, height, sample.ImagePath).Data;
         var scores = LoadMap(MapPath(sample), width, height);
         bool[]? mask = null;
         if (source == IouSource.PredictedMasks)
@@ -100,27 +99,5 @@ public sealed class PredictionDirectory
         }
         int h = shape[0], w = shape[1];
         return w == width && h == height ? scores : BilinearResize.Resize(scores, w, h, width, height);
-    }
-
-    private static bool[]? LoadGroundTruth(Sample sample, int width, int height)
-    {
-        if (sample.MaskPaths.Count == 0) return null;
-        var truth = new bool[width * height];
-        foreach (var path in sample.MaskPaths)
-        {
-            var mask = ImageIO.LoadMask(path, sample.MaskRule);
-            if (mask.Width != width || mask.Height != height)
-                throw new DataException(path, $"ground-truth mask is {mask.Width}x{mask.Height} but its image {sample.ImagePath} is {width}x{height}");
-            for (int i = 0; i < truth.Length; i++) truth[i] |= mask.Data[i];
-        }
-        return truth;
-    }
-
-    /// <summary>An image's size from its header, without decoding it.</summary>
-    private static (int Width, int Height) ImageSize(string path)
-    {
-        if (!File.Exists(path)) throw new DataException(path, "image not found (its size gives the ground truth's size)");
-        using var codec = SKCodec.Create(path, out var result) ?? throw new DataException(path, $"not a readable image ({result})");
-        return (codec.Info.Width, codec.Info.Height);
     }
 }
