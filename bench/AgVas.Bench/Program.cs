@@ -5,6 +5,7 @@ using AgVas.Bench;
 var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
 {
     ["matmul"] = ("fp32 matmul rate of TorchSharp on this machine (the yardstick for model FLOP utilisation)", MatmulBench.Run),
+    ["eval"] = ("agvas eval on 2,000 generated 256x256 images in 10 categories vs the scikit-learn reference: [--images N] [--categories C] [--size S] [--keep] [--no-python]", EvalBench.Run),
     ["safetensors"] = ("sharded safetensors write/read throughput and load memory overhead: [MB=512] [dir to keep]", SafeTensorsBench.Run),
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))

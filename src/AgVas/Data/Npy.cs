@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -69,18 +70,7 @@ public sealed class NpyArray
     public float[] ToSingle()
     {
         var result = GC.AllocateUninitializedArray<float>(checked((int)Length));
-        var d = Data.AsSpan();
-        switch (Type)
-        {
-            case NpyType.Float32: MemoryMarshal.Cast<byte, float>(d).CopyTo(result); break;
-            case NpyType.Float64:
-                var f64 = MemoryMarshal.Cast<byte, double>(d);
-                for (int i = 0; i < result.Length; i++) result[i] = (float)f64[i];
-                break;
-            default:
-                for (int i = 0; i < result.Length; i++) result[i] = (float)ElementAsDouble(i);
-                break;
-        }
+        Npy.ConvertToSingle(Data, Type, result);
         return result;
     }
 
@@ -93,26 +83,7 @@ public sealed class NpyArray
         return result;
     }
 
-    private double ElementAsDouble(int i)
-    {
-        var d = Data.AsSpan();
-        return Type switch
-        {
-            NpyType.Bool => d[i] != 0 ? 1 : 0,
-            NpyType.Int8 => (sbyte)d[i],
-            NpyType.UInt8 => d[i],
-            NpyType.Int16 => MemoryMarshal.Cast<byte, short>(d)[i],
-            NpyType.UInt16 => MemoryMarshal.Cast<byte, ushort>(d)[i],
-            NpyType.Int32 => MemoryMarshal.Cast<byte, int>(d)[i],
-            NpyType.UInt32 => MemoryMarshal.Cast<byte, uint>(d)[i],
-            NpyType.Int64 => MemoryMarshal.Cast<byte, long>(d)[i],
-            NpyType.UInt64 => MemoryMarshal.Cast<byte, ulong>(d)[i],
-            NpyType.Float16 => (double)MemoryMarshal.Cast<byte, Half>(d)[i],
-            NpyType.Float32 => MemoryMarshal.Cast<byte, float>(d)[i],
-            NpyType.Float64 => MemoryMarshal.Cast<byte, double>(d)[i],
-            _ => throw new InvalidOperationException($"unknown element type {Type}"),
-        };
-    }
+    private double ElementAsDouble(int i) => Npy.ElementAsDouble(Data, Type, i);
 }
 
 /// <summary>
@@ -143,6 +114,108 @@ public static class Npy
     /// <summary>Reads a <c>.npy</c> array from a seekable or unseekable stream; <paramref name="name"/> names it in errors.</summary>
     public static NpyArray Read(Stream stream, string name)
     {
+        var header = ReadHeader(stream, name);
+        var data = GC.AllocateUninitializedArray<byte>((int)header.DataBytes);
+        ReadData(stream, name, header, data);
+        if (header.BigEndian) SwapBytes(data, ItemSize(header.Type));
+        if (header.Fortran && header.Shape.Length > 1) data = FortranToC(data, header.Shape, ItemSize(header.Type));
+        return new NpyArray(header.Type, header.Shape, data);
+    }
+
+    /// <summary>
+    /// Reads a <c>.npy</c> file as float32 (any numeric dtype converted) and returns its shape and stored element type.
+    /// Little-endian float32 in C order, the usual score map, is read straight into the result without a byte copy.
+    /// </summary>
+    public static float[] ReadSingle(string path, out int[] shape, out NpyType storedType)
+    {
+        var values = ReadSingle(path, null, out shape, out storedType);
+        return values.Length == ElementCount(shape) ? values : values[..(int)ElementCount(shape)];
+    }
+
+    /// <summary>
+    /// As <see cref="ReadSingle(string, out int[], out NpyType)"/>, into an array rented from <paramref name="pool"/>
+    /// (null: allocated) that may be longer than the element count; the caller returns it to the pool. Reading many
+    /// maps this way keeps their buffers off the large-object heap, whose collections dominate otherwise.
+    /// </summary>
+    public static float[] ReadSingle(string path, ArrayPool<float>? pool, out int[] shape, out NpyType storedType)
+    {
+        if (!File.Exists(path)) throw new DataException(path, "file not found");
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            var header = ReadHeader(stream, path);
+            shape = header.Shape;
+            storedType = header.Type;
+            int count = (int)(header.DataBytes / ItemSize(header.Type));
+            var values = pool?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);
+            if (header.Fortran && header.Shape.Length > 1)
+            {
+                stream.Position = 0;
+                Read(stream, path).ToSingle().CopyTo(values, 0);
+            }
+            else if (header.Type == NpyType.Float32 && !header.BigEndian)
+            {
+                ReadData(stream, path, header, MemoryMarshal.AsBytes(values.AsSpan(0, count)));
+            }
+            else
+            {
+                var raw = ArrayPool<byte>.Shared.Rent((int)header.DataBytes);
+                try
+                {
+                    var bytes = raw.AsSpan(0, (int)header.DataBytes);
+                    ReadData(stream, path, header, bytes);
+                    if (header.BigEndian) SwapBytes(bytes, ItemSize(header.Type));
+                    ConvertToSingle(bytes, header.Type, values.AsSpan(0, count));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(raw);
+                }
+            }
+            return values;
+        }
+        catch (IOException e) { throw new DataException(path, $"cannot read: {e.Message}", e); }
+        catch (UnauthorizedAccessException e) { throw new DataException(path, $"cannot read: {e.Message}", e); }
+    }
+
+    /// <summary>Converts little-endian elements of <paramref name="type"/> to float32.</summary>
+    internal static void ConvertToSingle(ReadOnlySpan<byte> data, NpyType type, Span<float> result)
+    {
+        switch (type)
+        {
+            case NpyType.Float32: MemoryMarshal.Cast<byte, float>(data).CopyTo(result); break;
+            case NpyType.Float64:
+                var f64 = MemoryMarshal.Cast<byte, double>(data);
+                for (int i = 0; i < result.Length; i++) result[i] = (float)f64[i];
+                break;
+            default:
+                for (int i = 0; i < result.Length; i++) result[i] = (float)ElementAsDouble(data, type, i);
+                break;
+        }
+    }
+
+    internal static double ElementAsDouble(ReadOnlySpan<byte> d, NpyType type, int i) => type switch
+    {
+        NpyType.Bool => d[i] != 0 ? 1 : 0,
+        NpyType.Int8 => (sbyte)d[i],
+        NpyType.UInt8 => d[i],
+        NpyType.Int16 => MemoryMarshal.Cast<byte, short>(d)[i],
+        NpyType.UInt16 => MemoryMarshal.Cast<byte, ushort>(d)[i],
+        NpyType.Int32 => MemoryMarshal.Cast<byte, int>(d)[i],
+        NpyType.UInt32 => MemoryMarshal.Cast<byte, uint>(d)[i],
+        NpyType.Int64 => MemoryMarshal.Cast<byte, long>(d)[i],
+        NpyType.UInt64 => MemoryMarshal.Cast<byte, ulong>(d)[i],
+        NpyType.Float16 => (double)MemoryMarshal.Cast<byte, Half>(d)[i],
+        NpyType.Float32 => MemoryMarshal.Cast<byte, float>(d)[i],
+        NpyType.Float64 => MemoryMarshal.Cast<byte, double>(d)[i],
+        _ => throw new InvalidOperationException($"unknown element type {type}"),
+    };
+
+    private sealed record Header(NpyType Type, bool BigEndian, bool Fortran, int[] Shape, long DataBytes);
+
+    /// <summary>Reads and validates everything up to the data, including the data length when the stream can tell.</summary>
+    private static Header ReadHeader(Stream stream, string name)
+    {
         Span<byte> prefix = stackalloc byte[8];
         if (ReadFully(stream, prefix) < 8 || !prefix[..6].SequenceEqual(Magic))
             throw new DataException(name, "not a .npy file (bad magic; expected \\x93NUMPY)");
@@ -159,16 +232,16 @@ public static class Npy
         if (headerLength > 1 << 24) throw new DataException(name, $"implausible .npy header length {headerLength}");
         var headerBytes = new byte[headerLength];
         if (ReadFully(stream, headerBytes) < headerLength) throw new DataException(name, "truncated .npy header");
-        string header;
+        string text;
         try
         {
-            header = major == 3
+            text = major == 3
                 ? new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(headerBytes)
                 : Encoding.Latin1.GetString(headerBytes);
         }
         catch (DecoderFallbackException) { throw new DataException(name, "the .npy header is not valid UTF-8"); }
 
-        var (type, bigEndian, fortran, shape) = ParseHeader(header, name);
+        var (type, bigEndian, fortran, shape) = ParseHeader(text, name);
         long count = ElementCount(shape, name);
         int itemSize = ItemSize(type);
         long dataBytes = count > long.MaxValue / itemSize ? long.MaxValue : count * itemSize;
@@ -181,14 +254,15 @@ public static class Npy
                 throw new DataException(name, $".npy data length mismatch: shape {FormatShape(shape)} of {Descr(type)} needs {dataBytes} bytes, the file has {available}");
         }
         if (dataBytes > Array.MaxLength) throw new DataException(name, $"array of {dataBytes} bytes is too large");
-        var data = GC.AllocateUninitializedArray<byte>((int)dataBytes);
-        if (ReadFully(stream, data) < dataBytes)
-            throw new DataException(name, $"truncated .npy data: shape {FormatShape(shape)} of {Descr(type)} needs {dataBytes} bytes");
+        return new Header(type, bigEndian, fortran, shape, dataBytes);
+    }
+
+    private static void ReadData(Stream stream, string name, Header header, Span<byte> data)
+    {
+        if (ReadFully(stream, data) < header.DataBytes)
+            throw new DataException(name, $"truncated .npy data: shape {FormatShape(header.Shape)} of {Descr(header.Type)} needs {header.DataBytes} bytes");
         if (!stream.CanSeek && stream.ReadByte() >= 0)
-            throw new DataException(name, $".npy data length mismatch: trailing bytes after shape {FormatShape(shape)} of {Descr(type)}");
-        if (bigEndian) SwapBytes(data, itemSize);
-        if (fortran && shape.Length > 1) data = FortranToC(data, shape, itemSize);
-        return new NpyArray(type, shape, data);
+            throw new DataException(name, $".npy data length mismatch: trailing bytes after shape {FormatShape(header.Shape)} of {Descr(header.Type)}");
     }
 
     /// <summary>Writes an array as <c>.npy</c> (version 1.0, or 2.0 when the header needs it), atomically.</summary>
@@ -318,10 +392,10 @@ public static class Npy
     private static DataException UnsupportedDescr(string descr, string name) =>
         new(name, $"unsupported .npy dtype '{descr}' (supported: bool, int8-64, uint8-64, float16/32/64)");
 
-    private static void SwapBytes(byte[] data, int itemSize)
+    private static void SwapBytes(Span<byte> data, int itemSize)
     {
         if (itemSize == 1) return;
-        for (int i = 0; i < data.Length; i += itemSize) data.AsSpan(i, itemSize).Reverse();
+        for (int i = 0; i < data.Length; i += itemSize) data.Slice(i, itemSize).Reverse();
     }
 
     /// <summary>Fortran order is C order of the reversed shape: transpose back by walking the C-order index.</summary>

@@ -11,26 +11,35 @@ public static class BilinearResize
     /// <summary>Resizes an [srcHeight, srcWidth] map to [dstHeight, dstWidth].</summary>
     public static float[] Resize(ReadOnlySpan<float> source, int srcWidth, int srcHeight, int dstWidth, int dstHeight)
     {
+        if (dstWidth <= 0 || dstHeight <= 0) throw new ArgumentOutOfRangeException(nameof(dstWidth), $"sizes must be positive: {dstWidth}x{dstHeight}");
+        var result = new float[checked(dstWidth * dstHeight)];
+        Resize(source, srcWidth, srcHeight, result, dstWidth, dstHeight);
+        return result;
+    }
+
+    /// <summary>Resizes an [srcHeight, srcWidth] map into <paramref name="destination"/>, [dstHeight, dstWidth].</summary>
+    public static void Resize(ReadOnlySpan<float> source, int srcWidth, int srcHeight, Span<float> destination, int dstWidth, int dstHeight)
+    {
         if (srcWidth <= 0 || srcHeight <= 0 || dstWidth <= 0 || dstHeight <= 0)
             throw new ArgumentOutOfRangeException(nameof(srcWidth), $"sizes must be positive: {srcWidth}x{srcHeight} -> {dstWidth}x{dstHeight}");
         if (source.Length != srcWidth * srcHeight)
             throw new ArgumentException($"expected {srcWidth * srcHeight} values for {srcWidth}x{srcHeight}, got {source.Length}", nameof(source));
+        if (destination.Length != dstWidth * dstHeight)
+            throw new ArgumentException($"expected {dstWidth * dstHeight} values for {dstWidth}x{dstHeight}, got {destination.Length}", nameof(destination));
         var (x0, x1, wx) = Taps(srcWidth, dstWidth);
         var (y0, y1, wy) = Taps(srcHeight, dstHeight);
-        var result = new float[dstWidth * dstHeight];
         for (int y = 0; y < dstHeight; y++)
         {
             var row0 = source.Slice(y0[y] * srcWidth, srcWidth);
             var row1 = source.Slice(y1[y] * srcWidth, srcWidth);
             float b = wy[y], a = 1f - b;
-            var dst = result.AsSpan(y * dstWidth, dstWidth);
+            var dst = destination.Slice(y * dstWidth, dstWidth);
             for (int x = 0; x < dstWidth; x++)
             {
                 float r = wx[x], l = 1f - r;
                 dst[x] = a * (l * row0[x0[x]] + r * row0[x1[x]]) + b * (l * row1[x0[x]] + r * row1[x1[x]]);
             }
         }
-        return result;
     }
 
     /// <summary>Per output index: lower and upper source index and the weight of the upper one.</summary>

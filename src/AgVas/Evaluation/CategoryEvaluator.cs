@@ -15,15 +15,20 @@ public static class CategoryEvaluator
     /// <param name="maxDegreeOfParallelism">Threads for the per-image steps (-1: all cores).</param>
     /// <param name="auproFprLimit">AUPRO's integration limit.</param>
     public static CategoryMetrics Evaluate(string category, IReadOnlyList<EvaluationImage> images, IouSource iouSource,
-        int maxDegreeOfParallelism = -1, double auproFprLimit = Aupro.DefaultFprLimit)
+        int maxDegreeOfParallelism = -1, double auproFprLimit = Aupro.DefaultFprLimit) =>
+        Evaluate(category, images, iouSource, maxDegreeOfParallelism, auproFprLimit, new KeyBuffers());
+
+    /// <summary>As the public overload, with the key arrays reused from <paramref name="buffers"/> (one category at a time).</summary>
+    internal static CategoryMetrics Evaluate(string category, IReadOnlyList<EvaluationImage> images, IouSource iouSource,
+        int maxDegreeOfParallelism, double auproFprLimit, KeyBuffers buffers)
     {
         ArgumentNullException.ThrowIfNull(images);
         if (images.Count == 0) throw new ArgumentException($"category {category} has no images", nameof(images));
-        if (iouSource == IouSource.PredictedMasks && images.FirstOrDefault(i => i.PredictedMask is null) is { } without)
+        if (iouSource == IouSource.PredictedMasks && images.FirstOrDefault(i => !i.HasPredictedMask) is { } without)
             throw new ArgumentException($"{without.Name}: no predicted mask, but the IoU source is the predicted masks", nameof(images));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
 
-        var ranking = Rank(images, parallel);
+        var ranking = Rank(images, parallel, buffers);
         var ap = new AveragePrecision(ranking.Totals);
         var auroc = new Auroc(ranking.Totals);
         var f1 = new F1Max(ranking.Totals);
@@ -39,7 +44,7 @@ public static class CategoryEvaluator
         var labels = new bool[images.Count];
         for (int i = 0; i < images.Count; i++)
         {
-            maxima[i] = Max(images[i].Scores);
+            maxima[i] = Max(images[i].Scores.Span);
             labels[i] = images[i].IsAnomalous;
         }
         var imageRanking = ScoreRanking.FromScores(maxima, labels);
@@ -59,7 +64,7 @@ public static class CategoryEvaluator
     /// Packs every pixel as (score, global region id) and sorts once. Regions are labelled per image in parallel with
     /// image-local ids, then shifted by the number of regions of the images before.
     /// </summary>
-    private static ScoreRanking Rank(IReadOnlyList<EvaluationImage> images, ParallelOptions parallel)
+    private static ScoreRanking Rank(IReadOnlyList<EvaluationImage> images, ParallelOptions parallel, KeyBuffers buffers)
     {
         var offsets = new int[images.Count + 1];
         for (int i = 0; i < images.Count; i++)
@@ -68,14 +73,15 @@ public static class CategoryEvaluator
             if (end > Array.MaxLength) throw new InvalidOperationException($"category too large: more than {Array.MaxLength} pixels");
             offsets[i + 1] = (int)end;
         }
-        var keys = GC.AllocateUninitializedArray<ulong>(offsets[^1]);
+        int count = offsets[^1];
+        var (keys, sortBuffer) = buffers.Rent(count);
         var regionSizes = new int[images.Count][];
         Parallel.For(0, images.Count, parallel, i =>
         {
             var image = images[i];
-            var scores = image.Scores;
+            var scores = image.Scores.Span;
             var slice = keys.AsSpan(offsets[i], scores.Length);
-            if (image.GroundTruth is null)
+            if (!image.HasGroundTruth)
             {
                 for (int j = 0; j < scores.Length; j++) slice[j] = ScoreRanking.Pack(scores[j], 0);
                 regionSizes[i] = [];
@@ -84,7 +90,7 @@ public static class CategoryEvaluator
             var labels = ArrayPool<int>.Shared.Rent(scores.Length);
             try
             {
-                int count = ConnectedComponents.Label8(image.GroundTruth, image.Width, image.Height, labels.AsSpan(0, scores.Length));
+                int count = ConnectedComponents.Label8(image.GroundTruth.Span, image.Width, image.Height, labels.AsSpan(0, scores.Length));
                 var sizes = new int[count];
                 for (int j = 0; j < scores.Length; j++)
                 {
@@ -121,7 +127,8 @@ public static class CategoryEvaluator
             for (int j = 0; j < slice.Length; j++)
                 if ((uint)slice[j] != 0) slice[j] += shift;
         });
-        return ScoreRanking.Sort(keys, weights);
+        var r = ScoreRanking.Sort(keys, weights);
+        return r;
     }
 
     private static (double? Mean, double? Cumulative, double? Normal) Iou(IReadOnlyList<EvaluationImage> images, IouSource source,
@@ -135,13 +142,13 @@ public static class CategoryEvaluator
             bool own = source == IouSource.PredictedMasks;
             if (!image.IsAnomalous)
             {
-                overlaps[i] = (0, 0, own ? IouNormal.IsEmpty(image.PredictedMask!) : IouNormal.IsEmpty(image.Scores, threshold));
+                overlaps[i] = (0, 0, own ? IouNormal.IsEmpty(image.PredictedMask.Span) : IouNormal.IsEmpty(image.Scores.Span, threshold));
                 return;
             }
-            var truth = image.GroundTruth ?? new bool[image.Scores.Length];
+            var truth = image.HasGroundTruth ? image.GroundTruth.Span : new bool[image.Scores.Length];
             var (intersection, union) = own
-                ? IouAnomalous.Overlap(image.PredictedMask!, truth)
-                : IouAnomalous.Overlap(image.Scores, threshold, truth);
+                ? IouAnomalous.Overlap(image.PredictedMask.Span, truth)
+                : IouAnomalous.Overlap(image.Scores.Span, threshold, truth);
             overlaps[i] = (intersection, union, false);
         });
         var anomalous = new IouAnomalous();
@@ -154,7 +161,7 @@ public static class CategoryEvaluator
         return (anomalous.ComputeMean(), anomalous.ComputeCumulative(), normal.Compute());
     }
 
-    private static float Max(float[] scores)
+    private static float Max(ReadOnlySpan<float> scores)
     {
         float max = float.NegativeInfinity;
         foreach (var s in scores)
@@ -165,4 +172,24 @@ public static class CategoryEvaluator
     /// <summary>The double with the float's shortest decimal form (0.3f reports as 0.3, and thresholds the same floats).</summary>
     private static double ShortestDouble(float value) =>
         double.Parse(value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The two key arrays of the radix sort (8 bytes per pixel each), kept across categories so that each category
+    /// reuses warm memory instead of faulting in fresh pages; grown when a larger category comes.
+    /// </summary>
+    internal sealed class KeyBuffers
+    {
+        private ulong[] _keys = [], _buffer = [];
+
+        public (ulong[] Keys, ulong[] Buffer) Rent(int count)
+        {
+            if (_keys.Length < count)
+            {
+                _keys = _buffer = []; // let the smaller pair go before allocating the larger one
+                _keys = GC.AllocateUninitializedArray<ulong>(count);
+                _buffer = GC.AllocateUninitializedArray<ulong>(count);
+            }
+            return (_keys, _buffer);
+        }
+    }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using AgVas.Data;
 
 namespace AgVas.Evaluation;
@@ -16,8 +15,9 @@ public sealed record EvaluatorOptions
 /// <summary>
 /// The evaluation protocol of AGVAS.md §4: metrics per category on the pooled pixels of all its test images
 /// (normal images included), then the unweighted mean over categories, skipping categories where a metric is
-/// undefined. Categories are evaluated one after another (ordered by name); within a category images are loaded and
-/// labelled in parallel, so memory holds one category at a time (about 30 bytes per pixel).
+/// undefined. Categories are evaluated in name order; images are loaded and labelled in parallel, and the next category
+/// loads while the current one is sorted and swept, so memory holds two categories at a time (about 5 bytes per pixel
+/// of map and ground truth each, plus 16 bytes per pixel of sort keys for the larger).
 /// </summary>
 public sealed class Evaluator(EvaluatorOptions? options = null)
 {
@@ -35,35 +35,24 @@ public sealed class Evaluator(EvaluatorOptions? options = null)
         ArgumentNullException.ThrowIfNull(predictions);
         if (samples.Count == 0) throw new ArgumentException("no samples to evaluate", nameof(samples));
         var source = predictions.Check(samples);
-        var groups = samples.GroupBy(s => s.Category).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var groups = samples.GroupBy(s => s.Category).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
         int done = 0;
+
+        EvaluationImage[] Load(int c) => predictions.LoadCategory(groups[c], source, parallel, () =>
+            progress?.Report(new EvaluationProgress(Interlocked.Increment(ref done), samples.Count, c, groups.Count, groups[c][0].Category)));
+
+        // While one category is ranked (a single-threaded sort and sweep), the next one loads on the other cores.
         var results = new List<CategoryMetrics>();
+        var buffers = new CategoryEvaluator.KeyBuffers();
+        Task<EvaluationImage[]>? next = Task.Run(() => Load(0), cancellationToken);
         for (int c = 0; c < groups.Count; c++)
         {
-            var group = groups[c].ToList();
-            var images = new EvaluationImage[group.Count];
-            var errors = new Exception?[group.Count];
-            int categoriesDone = c;
-            string category = groups[c].Key;
-            Parallel.For(0, group.Count, parallel, (i, state) =>
-            {
-                try
-                {
-                    images[i] = predictions.Load(group[i], source);
-                }
-                catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
-                {
-                    errors[i] = e;
-                    state.Stop();
-                    return;
-                }
-                progress?.Report(new EvaluationProgress(Interlocked.Increment(ref done), samples.Count, categoriesDone, groups.Count, category));
-            });
-            // Report the lowest-indexed failure found (loading stops at the first one, so later images may go unchecked).
-            if (errors.FirstOrDefault(e => e is not null) is { } error) ExceptionDispatchInfo.Throw(error);
-            results.Add(CategoryEvaluator.Evaluate(category, images, source, _options.MaxDegreeOfParallelism, _options.AuproFprLimit));
-            progress?.Report(new EvaluationProgress(done, samples.Count, c + 1, groups.Count, category));
+            var images = next!.GetAwaiter().GetResult();
+            int following = c + 1;
+            next = following < groups.Count ? Task.Run(() => Load(following), cancellationToken) : null;
+            results.Add(CategoryEvaluator.Evaluate(groups[c][0].Category, images, source, _options.MaxDegreeOfParallelism, _options.AuproFprLimit, buffers));
+            progress?.Report(new EvaluationProgress(done, samples.Count, c + 1, groups.Count, groups[c][0].Category));
         }
         return new EvaluationReport(results, MetricValues.MeanOf(results.Select(r => r.Metrics).ToList()), source);
     }

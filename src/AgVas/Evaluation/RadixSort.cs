@@ -1,56 +1,61 @@
 namespace AgVas.Evaluation;
 
-/// <summary>LSD radix sort of 64-bit keys by their high 32 bits (8-bit digits, stable, O(n)).</summary>
+/// <summary>
+/// LSD radix sort of 64-bit keys by their high 32 bits: three stable passes of 11, 11 and 10 bits (2048 buckets keep
+/// the histogram in L1 and the scatter streams few enough for the TLB), a pass skipped when all keys share its digit.
+/// </summary>
 internal static class RadixSort
 {
-    private const int Digits = 4;
-    private const int Buckets = 256;
+    private static readonly (int Shift, int Bits)[] Digits = [(32, 11), (43, 11), (54, 10)];
+    private const int Buckets = 1 << 11;
 
     /// <summary>
-    /// Sorts <paramref name="keys"/> ascending by the high 32 bits; the result may be a different array (ping-pong
-    /// buffer), hence <c>ref</c>. Returns how many keys have low half 0 and reports the largest low half.
+    /// Sorts <paramref name="keys"/> ascending by the high 32 bits, ping-ponging with <paramref name="buffer"/> (at least
+    /// as long); returns true if the sorted keys ended up in the buffer. Also counts the keys whose low half is 0 and
+    /// finds the largest low half.
     /// </summary>
-    public static long SortByHigh32(ref ulong[] keys, out uint maxLow)
+    public static bool SortByHigh32(Span<ulong> keys, Span<ulong> buffer, out long zeroLows, out uint maxLow)
     {
         int n = keys.Length;
-        var counts = new long[Digits * Buckets];
+        if (buffer.Length < n) throw new ArgumentException($"buffer of {buffer.Length} for {n} keys", nameof(buffer));
+        buffer = buffer[..n];
+        var counts = new int[Digits.Length * Buckets];
         long zeros = 0;
         uint max = 0;
         foreach (var k in keys)
         {
             uint high = (uint)(k >> 32), low = (uint)k;
-            counts[high & 0xFF]++;
-            counts[Buckets + (high >> 8 & 0xFF)]++;
-            counts[2 * Buckets + (high >> 16 & 0xFF)]++;
-            counts[3 * Buckets + (high >> 24)]++;
+            counts[high & 0x7FF]++;
+            counts[Buckets + (high >> 11 & 0x7FF)]++;
+            counts[2 * Buckets + (high >> 22)]++;
             if (low == 0) zeros++;
             if (low > max) max = low;
         }
+        zeroLows = zeros;
         maxLow = max;
-        ulong[]? buffer = null;
-        var src = keys;
+        bool inBuffer = false;
         var offsets = new int[Buckets];
-        for (int d = 0; d < Digits; d++)
+        for (int d = 0; d < Digits.Length; d++)
         {
-            var count = counts.AsSpan(d * Buckets, Buckets);
+            var (shift, bits) = Digits[d];
+            var count = counts.AsSpan(d * Buckets, 1 << bits);
             if (count.Contains(n)) continue; // every key has the same digit: the pass would not move anything
-            buffer ??= GC.AllocateUninitializedArray<ulong>(n);
-            var dst = ReferenceEquals(src, keys) ? buffer : keys;
+            var src = inBuffer ? buffer : keys;
+            var dst = inBuffer ? keys : buffer;
             int sum = 0;
-            for (int b = 0; b < Buckets; b++)
+            for (int b = 0; b < count.Length; b++)
             {
                 offsets[b] = sum;
-                sum += (int)count[b];
+                sum += count[b];
             }
-            int shift = 32 + 8 * d;
+            int mask = (1 << bits) - 1;
             for (int i = 0; i < n; i++)
             {
                 ulong k = src[i];
-                dst[offsets[(int)(k >> shift) & 0xFF]++] = k;
+                dst[offsets[(int)(k >> shift) & mask]++] = k;
             }
-            src = dst;
+            inBuffer = !inBuffer;
         }
-        keys = src;
-        return zeros;
+        return inBuffer;
     }
 }

@@ -11,13 +11,15 @@ public sealed class ScoreRanking
 {
     private const int StepBlock = 4096;
     private readonly ulong[] _keys;
+    private readonly int _count;
     private readonly double[] _regionWeight;
 
     public CurveTotals Totals { get; }
 
-    private ScoreRanking(ulong[] keys, double[] regionWeight, CurveTotals totals)
+    private ScoreRanking(ulong[] keys, int count, double[] regionWeight, CurveTotals totals)
     {
         _keys = keys;
+        _count = count;
         _regionWeight = regionWeight;
         Totals = totals;
     }
@@ -43,12 +45,22 @@ public sealed class ScoreRanking
     public static ScoreRanking Sort(ulong[] keys, double[] regionWeights)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        return Sort(keys, keys.Length, regionWeights, null);
+    }
+
+    /// <summary>
+    /// Sorts the first <paramref name="count"/> keys, using <paramref name="buffer"/> (null: allocated) as the radix
+    /// sort's second array; the ranking keeps whichever of the two arrays holds the result.
+    /// </summary>
+    internal static ScoreRanking Sort(ulong[] keys, int count, double[] regionWeights, ulong[]? buffer)
+    {
         ArgumentNullException.ThrowIfNull(regionWeights);
         if (regionWeights.Length == 0) throw new ArgumentException("regionWeights needs at least the unused entry 0", nameof(regionWeights));
-        long negatives = RadixSort.SortByHigh32(ref keys, out var maxRegion);
+        buffer ??= GC.AllocateUninitializedArray<ulong>(count);
+        bool inBuffer = RadixSort.SortByHigh32(keys.AsSpan(0, count), buffer, out long negatives, out uint maxRegion);
         if (maxRegion >= regionWeights.Length)
             throw new ArgumentException($"region id {maxRegion} has no weight (only {regionWeights.Length - 1} regions)", nameof(keys));
-        return new ScoreRanking(keys, regionWeights, new CurveTotals(keys.Length - negatives, negatives, regionWeights.Length - 1));
+        return new ScoreRanking(inBuffer ? buffer : keys, count, regionWeights, new CurveTotals(count - negatives, negatives, regionWeights.Length - 1));
     }
 
     /// <summary>Ranks plain scores with binary labels (all positives form one region, so PRO equals recall).</summary>
@@ -75,7 +87,7 @@ public sealed class ScoreRanking
         double overlap = 0;
         var keys = _keys;
         var weight = _regionWeight;
-        int i = keys.Length - 1;
+        int i = _count - 1;
         while (i >= 0)
         {
             uint score = (uint)(keys[i] >> 32);

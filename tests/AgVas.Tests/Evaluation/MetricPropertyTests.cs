@@ -36,7 +36,7 @@ public class MetricPropertyTests
         GenCategory.Sample(images =>
         {
             var perfect = images.Select(i => new EvaluationImage(i.Name, i.IsAnomalous, i.Width, i.Height,
-                i.Scores.Select((s, k) => i.GroundTruth?[k] == true ? 0.6f + s / 4 : s / 2).ToArray(), i.GroundTruth)).ToArray();
+                i.Scores.ToArray().Select((s, k) => i.HasGroundTruth && i.GroundTruth.Span[k] ? 0.6f + s / 4 : s / 2).ToArray(), i.GroundTruth)).ToArray();
             var m = CategoryEvaluator.Evaluate("c", perfect, IouSource.OracleF1Threshold).Metrics;
             if (m.Ap is null) return; // no anomalous pixel
             Assert.Equal(1.0, m.Ap!.Value, 12);
@@ -56,7 +56,7 @@ public class MetricPropertyTests
         {
             static float F(float s) { float k = MathF.Round(s * 1000); return k * k + 3 * k; }
             var transformed = images.Select(i => new EvaluationImage(i.Name, i.IsAnomalous, i.Width, i.Height,
-                i.Scores.Select(F).ToArray(), i.GroundTruth, i.PredictedMask)).ToArray();
+                i.Scores.ToArray().Select(F).ToArray(), i.GroundTruth, i.PredictedMask)).ToArray();
             var a = CategoryEvaluator.Evaluate("c", images, IouSource.OracleF1Threshold).Metrics;
             var b = CategoryEvaluator.Evaluate("c", transformed, IouSource.OracleF1Threshold).Metrics;
             Assert.Equal(a with { F1Threshold = null }, b with { F1Threshold = null });

@@ -10,13 +10,13 @@ internal static class NaiveMetrics
 {
     public static MetricValues Compute(IReadOnlyList<EvaluationImage> images, IouSource source, double fprLimit = 0.3)
     {
-        var scores = images.SelectMany(i => i.Scores).ToArray();
-        var truth = images.SelectMany(i => i.GroundTruth ?? new bool[i.Scores.Length]).ToArray();
+        var scores = images.SelectMany(i => i.Scores.ToArray()).ToArray();
+        var truth = images.SelectMany(i => i.HasGroundTruth ? i.GroundTruth.ToArray() : new bool[i.Scores.Length]).ToArray();
         var regions = new List<int[]>(); // pixel indices (pooled) of each region
         int offset = 0;
         foreach (var image in images)
         {
-            if (image.GroundTruth is { } gt) regions.AddRange(FloodFill(gt, image.Width, image.Height).Select(r => r.Select(p => p + offset).ToArray()));
+            if (image.HasGroundTruth) regions.AddRange(FloodFill(image.GroundTruth.ToArray(), image.Width, image.Height).Select(r => r.Select(p => p + offset).ToArray()));
             offset += image.Scores.Length;
         }
         long positives = truth.LongCount(t => t), negatives = truth.Length - positives;
@@ -72,8 +72,8 @@ internal static class NaiveMetrics
             var normal = new List<double>();
             foreach (var image in images)
             {
-                var pred = source == IouSource.PredictedMasks ? image.PredictedMask! : image.Scores.Select(s => s >= f1!.Value.Threshold).ToArray();
-                var gt = image.GroundTruth ?? new bool[pred.Length];
+                var pred = source == IouSource.PredictedMasks ? image.PredictedMask.ToArray() : image.Scores.ToArray().Select(s => s >= f1!.Value.Threshold).ToArray();
+                var gt = image.HasGroundTruth ? image.GroundTruth.ToArray() : new bool[pred.Length];
                 if (image.IsAnomalous)
                 {
                     long i = pred.Zip(gt).Count(p => p.First && p.Second), u = pred.Zip(gt).Count(p => p.First || p.Second);
@@ -87,7 +87,7 @@ internal static class NaiveMetrics
             if (normal.Count > 0) iouNor = normal.Average();
         }
 
-        var maxima = images.Select(i => i.Scores.Max()).ToArray();
+        var maxima = images.Select(i => i.Scores.ToArray().Max()).ToArray();
         var labels = images.Select(i => i.IsAnomalous).ToArray();
         return new MetricValues(ap, PairwiseAuroc(scores, truth), f1?.F1, f1?.Threshold, aupro, iouAno, iouCum, iouNor,
             MetricValues.AverageOf(iouAno, iouNor), PairwiseAuroc(maxima, labels), StepAp(maxima, labels));

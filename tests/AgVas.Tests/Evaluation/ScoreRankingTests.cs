@@ -39,8 +39,11 @@ public class ScoreRankingTests
             var keys = t.s.Where(float.IsFinite).Select((s, i) => ScoreRanking.Pack(s, t.r[i])).ToArray();
             var expected = keys.OrderBy(k => k >> 32).ToArray(); // stable: equal scores keep input order
             var sorted = keys.ToArray();
-            RadixSort.SortByHigh32(ref sorted, out _);
-            Assert.Equal(expected, sorted);
+            var buffer = new ulong[sorted.Length + 3];
+            bool inBuffer = RadixSort.SortByHigh32(sorted, buffer, out long zeros, out uint max);
+            Assert.Equal(expected, inBuffer ? buffer[..sorted.Length] : sorted);
+            Assert.Equal(keys.LongCount(k => (uint)k == 0), zeros);
+            Assert.Equal(keys.Length == 0 ? 0u : keys.Max(k => (uint)k), max);
         }, iter: 100);
     }
 
