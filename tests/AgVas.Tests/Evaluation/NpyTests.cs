@@ -33,6 +33,21 @@ public class NpyTests
         Assert.Equal(values.Select(v => (float)v), array.ToSingle());
     }
 
+    [Theory]
+    [MemberData(nameof(NumpyFiles))]
+    public void ReadSingleAgreesWithRead(string name)
+    {
+        var path = Path.Combine(FixtureDir, name + ".npy");
+        var expected = Npy.Read(path);
+        var exact = Npy.ReadSingle(path, out var shape, out var type);
+        Assert.Equal(expected.Shape, shape);
+        Assert.Equal(expected.Type, type);
+        Assert.Equal(expected.ToSingle(), exact);
+        var pooled = Npy.ReadSingle(path, System.Buffers.ArrayPool<float>.Shared, out _, out _);
+        Assert.Equal(expected.ToSingle(), pooled[..exact.Length]);
+        System.Buffers.ArrayPool<float>.Shared.Return(pooled);
+    }
+
     [Fact]
     public void RoundTripsEveryWrittenType()
     {
