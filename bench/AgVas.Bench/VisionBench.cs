@@ -10,7 +10,13 @@ namespace AgVas.Bench;
 /// the SAM ViT-B image encoder at 1024² and the whole <c>tiny</c> vision side (SigLIP-like + projector + SAM-like
 /// encoder + SPAM + Token Refiner + AGMD). FLOPs are counted analytically (matmuls, convolutions and attention
 /// products; 2 FLOPs per multiply-add) and compared with this machine's fp32 matmul rate.
-/// Usage: <c>vision [reps=3]</c>.
+/// Usage: <c>vision [reps=3] [--tiny-only]</c>.
+/// <para>
+/// Measured 2026-11-24 on the shared 2-core build machine (load average 11–17, so absolute times are pessimistic),
+/// OMP_NUM_THREADS=1, matmul yardstick 15–16 GFLOP/s: SAM ViT-B 1024² 103 s/image, 942 GFLOP, 9.1 GFLOP/s (61%),
+/// peak RSS +645 MiB (before query banding: 194 s, 30%, +1814 MiB); tiny side 131 ms/image, 1.26 GFLOP, 9.6 GFLOP/s
+/// (64%). With 2 OpenMP threads on the oversubscribed machine the tiny side took 1.7–2.4 s/image (3%): use 1 thread there.
+/// </para>
 /// </summary>
 internal static class VisionBench
 {

@@ -5,6 +5,8 @@ var root = new RootCommand("AG-VAS: anchor-guided zero-shot visual anomaly segme
 foreach (var command in new Command[]
 {
     EvalCommand.Create(),
+    SynthCommand.Create(),
+    CurateCommand.Create(),
     ModelCommand.Create(),
 })
     root.Subcommands.Add(command);

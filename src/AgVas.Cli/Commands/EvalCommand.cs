@@ -1,14 +1,113 @@
 using System.CommandLine;
+using AgVas.Data;
+using AgVas.Evaluation;
+using Spectre.Console;
 
 namespace AgVas.Cli.Commands;
 
-/// <summary><c>agvas eval</c>: scores a prediction directory against a dataset (placeholder until the evaluator lands).</summary>
+/// <summary>
+/// <c>agvas eval --data &lt;dataset or manifest.csv&gt; --pred &lt;dir&gt; [--out &lt;dir&gt;]</c>: scores a prediction
+/// directory (maps <c>.npy</c>, optional <c>_mask.png</c>, mirroring the dataset's relative paths) against the
+/// dataset's ground truth (AGVAS.md §4), prints the per-category table and writes metrics.json/csv/md.
+/// </summary>
 internal static class EvalCommand
 {
+    /// <summary>Runs with at least this many images show a progress bar (on an interactive terminal).</summary>
+    private const int ProgressBarMinImages = 200;
+    private const int RedirectedWidth = 160;
+
     public static Command Create()
     {
-        var command = new Command("eval", "Score anomaly-segmentation predictions against a dataset's ground truth");
-        command.SetAction(_ => 1);
+        var data = new Option<string>("--data")
+        {
+            Description = "Dataset root (MVTec AD, VisA, meta.json, image folder) or a CSV manifest",
+            Required = true,
+        };
+        var pred = new Option<string>("--pred")
+        {
+            Description = "Prediction directory: <relative image path without extension>.npy maps, optional _mask.png masks",
+            Required = true,
+        };
+        var output = new Option<string?>("--out") { Description = "Directory for metrics.json, metrics.csv and metrics.md" };
+        var command = new Command("eval", "Score anomaly-segmentation predictions against a dataset's ground truth") { data, pred, output };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
+            parse.GetRequiredValue(data), parse.GetRequiredValue(pred), parse.GetValue(output),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken)));
         return command;
+    }
+
+    private static int Run(string dataPath, string predPath, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+        // Redirected output (a file, a test) has no width: give the 13-column table room instead of wrapping it.
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, RedirectedWidth);
+        try
+        {
+            var samples = Datasets.Load(dataPath);
+            var predictions = new PredictionDirectory(predPath);
+            var evaluator = new Evaluator();
+            EvaluationReport report;
+            if (samples.Count >= ProgressBarMinImages && console.Profile.Capabilities.Interactive)
+            {
+                report = console.Progress().Start(context =>
+                {
+                    var task = context.AddTask("evaluating", maxValue: samples.Count);
+                    return evaluator.Evaluate(samples, predictions, new TaskProgress(task), cancellationToken);
+                });
+            }
+            else
+            {
+                report = evaluator.Evaluate(samples, predictions, cancellationToken: cancellationToken);
+            }
+            if (outDir is not null) ReportWriter.WriteAll(report, outDir);
+            Render(console, report);
+            console.MarkupLine(outDir is null
+                ? "[grey](no --out given: nothing written)[/]"
+                : $"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");
+            return 0;
+        }
+        catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("error: cancelled");
+            return 130;
+        }
+    }
+
+    private static void Render(IAnsiConsole console, EvaluationReport report)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn("category");
+        table.AddColumn(new TableColumn("images (ano/nor)").RightAligned());
+        foreach (var header in ReportWriter.Headers) table.AddColumn(new TableColumn(header).RightAligned());
+        foreach (var c in report.Categories)
+            table.AddRow([Markup.Escape(c.Category), $"{c.Images} ({c.Anomalous}/{c.Normal})", .. Cells(c.Metrics)]);
+        int images = report.Categories.Sum(c => c.Images), anomalous = report.Categories.Sum(c => c.Anomalous);
+        table.AddRow(["[bold]mean[/]", $"{images} ({anomalous}/{images - anomalous})", .. Cells(report.Mean).Select(v => $"[bold]{v}[/]")]);
+        console.Write(table);
+        foreach (var note in ReportWriter.Notes(report))
+            console.MarkupLine(note.Contains("ORACLE") ? $"[yellow]{Markup.Escape(note)}[/]" : Markup.Escape(note));
+    }
+
+    private static IEnumerable<string> Cells(MetricValues metrics) =>
+        MetricValues.Keys.Select((k, i) => ReportWriter.FormatCell(k, metrics.Values[i]));
+
+    /// <summary>Feeds the evaluator's reports (from worker threads, possibly out of order) to a progress bar.</summary>
+    private sealed class TaskProgress(ProgressTask task) : IProgress<EvaluationProgress>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(EvaluationProgress value)
+        {
+            lock (_gate)
+            {
+                if (value.ImagesDone > task.Value) task.Value = value.ImagesDone;
+                task.Description = $"{value.Category} ({value.CategoriesDone}/{value.CategoriesTotal} categories)";
+            }
+        }
     }
 }

@@ -221,10 +221,11 @@ public static class ImageIO
     }
 
     /// <summary>Writes an RGB image as PNG, atomically (temporary file, then rename).</summary>
-    public static void SaveRgbPng(RgbImage image, string path) => AtomicFile.WriteAllBytes(path, EncodeRgbPng(image, path));
+    public static void SaveRgbPng(RgbImage image, string path, PngCompression compression = PngCompression.Smallest) =>
+        AtomicFile.WriteAllBytes(path, EncodeRgbPng(image, path, compression));
 
     /// <summary>Encodes an RGB image as PNG bytes; <paramref name="nameForErrors"/> names it in errors.</summary>
-    public static byte[] EncodeRgbPng(RgbImage image, string nameForErrors = "image")
+    public static byte[] EncodeRgbPng(RgbImage image, string nameForErrors = "image", PngCompression compression = PngCompression.Smallest)
     {
         var rgba = new byte[image.Width * image.Height * 4];
         for (int i = 0, j = 0; j < image.Pixels.Length; i += 4, j += 3)
@@ -234,26 +235,37 @@ public static class ImageIO
             rgba[i + 2] = image.Pixels[j + 2];
             rgba[i + 3] = 255;
         }
-        return EncodePng(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba, nameForErrors);
+        return EncodePng(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba, nameForErrors, compression);
     }
 
     /// <summary>Writes a mask as an 8-bit grey PNG (0 or 255), atomically.</summary>
-    public static void SaveMaskPng(BinaryMask mask, string path)
+    public static void SaveMaskPng(BinaryMask mask, string path, PngCompression compression = PngCompression.Smallest)
     {
         var grey = new byte[mask.Width * mask.Height];
         for (int i = 0; i < grey.Length; i++) grey[i] = mask.Data[i] ? (byte)255 : (byte)0;
         var info = new SKImageInfo(mask.Width, mask.Height, SKColorType.Gray8, SKAlphaType.Opaque);
-        AtomicFile.WriteAllBytes(path, EncodePng(info, grey, path));
+        AtomicFile.WriteAllBytes(path, EncodePng(info, grey, path, compression));
     }
 
-    private static unsafe byte[] EncodePng(SKImageInfo info, byte[] pixels, string name)
+    private static unsafe byte[] EncodePng(SKImageInfo info, byte[] pixels, string name, PngCompression compression)
     {
         fixed (byte* p = pixels)
         {
             using var pixmap = new SKPixmap(info, (IntPtr)p, info.RowBytes);
-            using var data = pixmap.Encode(SKEncodedImageFormat.Png, 100)
+            using var data = (compression == PngCompression.Fast
+                    ? pixmap.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub, 1))
+                    : pixmap.Encode(SKEncodedImageFormat.Png, 100))
                 ?? throw new DataException(name, "PNG encoding failed");
             return data.ToArray();
         }
     }
+}
+
+/// <summary>PNG encoder effort. <see cref="Fast"/> (Sub filter, zlib level 1) took about a third of the CPU of
+/// <see cref="Smallest"/> (Skia's default: all row filters) on synthetic 256² samples, for files about 5 % larger:
+/// use it for bulk output such as <c>agvas synth</c>.</summary>
+public enum PngCompression
+{
+    Smallest,
+    Fast,
 }

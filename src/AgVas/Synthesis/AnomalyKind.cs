@@ -1,0 +1,58 @@
+namespace AgVas.Synthesis;
+
+/// <summary>The synthetic defect kinds painted onto normal images (AGVAS.md §3, Anomaly-Seg (a)).</summary>
+public enum AnomalyKind
+{
+    /// <summary>DRAEM: a Perlin-noise-shaped region blended with a foreign texture.</summary>
+    TextureBlend,
+    /// <summary>A patch cut from the same or another image, jittered, pasted elsewhere.</summary>
+    CutPaste,
+    /// <summary>A thin curved stroke, brighter or darker than the surface.</summary>
+    Scratch,
+    /// <summary>A dark round cavity with inner shading and a lit rim.</summary>
+    Hole,
+    /// <summary>A shallow depression or bump: directional shading over a round blob.</summary>
+    Dent,
+    /// <summary>An irregular translucent blot with a darker rim.</summary>
+    Stain,
+    /// <summary>One or more small, saturated spots of a foreign colour.</summary>
+    ColourSpot,
+    /// <summary>Branching, jagged thin dark lines.</summary>
+    Crack,
+    /// <summary>A piece bitten out of the object's outline (background shows); on textures a punched-through gap.</summary>
+    MissingPiece,
+}
+
+/// <summary>The intended size of a synthetic defect (the curated size class is computed from the final mask).</summary>
+public enum DefectSize { Small, Medium, Large }
+
+/// <summary>Names of kinds and sizes as they appear on the command line, in folders and in manifests.</summary>
+public static class AnomalyKinds
+{
+    public static IReadOnlyList<AnomalyKind> All { get; } = Enum.GetValues<AnomalyKind>();
+
+    /// <summary>The defect-type name, e.g. "colour_spot".</summary>
+    public static string Name(AnomalyKind kind) => kind switch
+    {
+        AnomalyKind.TextureBlend => "texture_blend",
+        AnomalyKind.CutPaste => "cut_paste",
+        AnomalyKind.Scratch => "scratch",
+        AnomalyKind.Hole => "hole",
+        AnomalyKind.Dent => "dent",
+        AnomalyKind.Stain => "stain",
+        AnomalyKind.ColourSpot => "colour_spot",
+        AnomalyKind.Crack => "crack",
+        AnomalyKind.MissingPiece => "missing_piece",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>Parses a defect-type name (case-insensitive, '-' or '_'); false when unknown.</summary>
+    public static bool TryParse(string name, out AnomalyKind kind)
+    {
+        var key = name.Trim().Replace('-', '_').ToLowerInvariant();
+        foreach (var k in All)
+            if (Name(k) == key) { kind = k; return true; }
+        kind = default;
+        return false;
+    }
+}
