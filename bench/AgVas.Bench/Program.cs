@@ -4,6 +4,8 @@ using AgVas.Bench;
 // figures (time, throughput, peak memory) to stdout. BenchmarkDotNet is used where micro-benchmarks fit.
 var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
 {
+    ["train"] = ("training throughput (examples/s), MFU and peak memory of a preset on synthesized data: [preset=tiny] [steps=10] [batch=2] [size=128]", TrainBench.Run),
+    ["predict"] = ("prediction speed (images/s, sequential and concurrent) and peak memory: [model dir or preset=tiny] [images=8] [size=256] [mode]", PredictBench.Run),
     ["matmul"] = ("fp32 matmul rate of TorchSharp on this machine (the yardstick for model FLOP utilisation)", MatmulBench.Run),
     ["eval"] = ("agvas eval on 2,000 generated 256x256 images in 10 categories vs the scikit-learn reference: [--images N] [--categories C] [--size S] [--keep] [--no-python] [--dir D]", EvalBench.Run),
     ["synth"] = ("Anomaly-Seg synthesis samples/s and peak memory (generation alone and with PNG writing)", SynthBench.Run),

@@ -5,6 +5,10 @@ var root = new RootCommand("AG-VAS: anchor-guided zero-shot visual anomaly segme
 foreach (var command in new Command[]
 {
     EvalCommand.Create(),
+    TrainCommand.Create(),
+    PredictCommand.Create(),
+    SegmentCommand.Create(),
+    TestCommand.Create(),
     SynthCommand.Create(),
     CurateCommand.Create(),
     ModelCommand.Create(),

@@ -1,16 +1,7 @@
-using AgVas.Data;
-using AgVas.Text;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
 namespace AgVas.Training;
-
-/// <summary>One training example as the data mixture hands it to the model: the image, its mask (empty for a normal
-/// image), the instruction type to render the conversation with, and the names the conversation may use.</summary>
-public sealed record TrainingExample(RgbImage Image, BinaryMask Mask, InstructionType Instruction, string Category, string? Defect, string Source)
-{
-    public bool IsAnomalous => Mask.Data.Any(v => v);
-}
 
 /// <summary>A loss to back-propagate (<see cref="Total"/>, owned) with its parts as numbers for the log.</summary>
 public sealed class TrainingLoss(Tensor total, LossParts parts) : IDisposable
@@ -34,7 +25,7 @@ public interface ITrainableModel
     IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters();
 
     /// <summary>L for a batch (teacher-forced text + segmentation), weighted by <paramref name="weights"/>.</summary>
-    TrainingLoss Loss(IReadOnlyList<TrainingExample> batch, LossSection weights);
+    TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossSection weights);
 
     /// <summary>Model FLOPs of one training example (forward + backward, matmuls and convolutions), for MFU.</summary>
     double TrainingFlopsPerExample { get; }

@@ -49,6 +49,8 @@ public static class TrainingCheckpoint
     {
         var root = Directory(runDir);
         System.IO.Directory.CreateDirectory(root);
+        // Temporary directories left by a run killed while writing.
+        foreach (var stale in System.IO.Directory.EnumerateDirectories(root, ".step-*.tmp")) System.IO.Directory.Delete(stale, recursive: true);
         var name = StepName(state.Step);
         var final = Path.Combine(root, name);
         var tmp = Path.Combine(root, $".{name}.{Guid.NewGuid():N}.tmp");

@@ -20,23 +20,25 @@ public sealed record TrainingConfig
     public ulong Seed { get; init; }
 }
 
-/// <summary>Which model to train: a named preset built fresh, or a base model directory to fine-tune.</summary>
+/// <summary>Which model to train: a named preset built fresh (tiny only: the others need their tokenizer and pretrained
+/// weights, so make a model directory with <c>agvas model init</c> and give it as <see cref="Base"/>), or a base model directory.</summary>
 public sealed record ModelSection
 {
     /// <summary>A preset name (paper, ov-0.5b, tiny); ignored when <see cref="Base"/> is set.</summary>
     public string Preset { get; init; } = "tiny";
-    /// <summary>A model directory (our format) to start from; relative to the config file.</summary>
+    /// <summary>A model directory (our format, e.g. from <c>agvas model init</c>) to start from; relative to the config file.
+    /// The encoders' input sizes are the model's own (images are resized by the SAM / SigLIP pre-processing).</summary>
     public string? Base { get; init; }
-    /// <summary>Side of the square training images (the pixel encoder's input for the preset; 0 = the preset's own).</summary>
-    public int ImageSize { get; init; }
 }
 
-/// <summary>The training mixture, the instruction-type ratios and the held-out validation set.</summary>
+/// <summary>The training mixture (pools and their ratios), the instruction-type ratios and the held-out validation set.</summary>
 public sealed record DataSection
 {
     public List<DataSourceConfig> Sources { get; init; } = [];
-    /// <summary>Relative weights of the four instruction types (AGVAS.md §3); keys are snake_case type names.</summary>
-    public InstructionRatios InstructionRatios { get; init; } = new();
+    /// <summary>Relative weights of the pools (AGVAS.md §3); pools without a source are skipped.</summary>
+    public PoolRatios PoolRatios { get; init; } = new();
+    /// <summary>Relative weights of the four instruction types (AGVAS.md §3).</summary>
+    public InstructionTypeRatios InstructionRatios { get; init; } = new();
     /// <summary>The validation set, or null for none.</summary>
     public DataSourceConfig? Validation { get; init; }
     /// <summary>At most this many validation images are scored (0 = all).</summary>
@@ -45,22 +47,34 @@ public sealed record DataSection
 
 /// <summary>
 /// One part of the mixture: a dataset on disk (<see cref="Path"/>: any layout <see cref="Data.Datasets.Load"/> reads) or
-/// Anomaly-Seg synthesized on the fly (<see cref="Synth"/>), with a relative sampling <see cref="Weight"/>.
+/// Anomaly-Seg synthesized for the run (<see cref="Synth"/>), in one of the pools of <see cref="MixturePool"/>.
 /// </summary>
 public sealed record DataSourceConfig
 {
     public string? Name { get; init; }
     public string? Path { get; init; }
     public SynthSourceConfig? Synth { get; init; }
-    public double Weight { get; init; } = 1.0;
+    /// <summary>The pool: anomaly_seg (default), instruct, normal or general.</summary>
+    public string Pool { get; init; } = "anomaly_seg";
+    /// <summary>Anomaly-Instruct records (<c>agvas curate</c> JSONL) for the instruct pool; none = curated at the start of the run.</summary>
+    public string? Instruct { get; init; }
     /// <summary>The name in logs: <see cref="Name"/>, else the path, else "synth".</summary>
     public string DisplayName => Name ?? Path ?? (Synth is not null ? "synth" : "(unnamed)");
+
+    public static IReadOnlyDictionary<string, MixturePool> Pools { get; } = new Dictionary<string, MixturePool>
+    {
+        ["anomaly_seg"] = MixturePool.AnomalySeg,
+        ["instruct"] = MixturePool.Instruct,
+        ["normal"] = MixturePool.Normal,
+        ["general"] = MixturePool.General,
+    };
 }
 
-/// <summary>Synthetic anomalies painted on procedural textures (or on the normal images of <see cref="NormalsFrom"/>).</summary>
+/// <summary>Anomaly-Seg synthesized for the run (generated into the run directory at the start, deterministic per seed,
+/// reused on resume) on procedural textures or on the normal images of <see cref="NormalsFrom"/>.</summary>
 public sealed record SynthSourceConfig
 {
-    /// <summary>Number of distinct samples (indices 0..count-1, each a pure function of the seed and its index).</summary>
+    /// <summary>Number of samples.</summary>
     public int Count { get; init; } = 1000;
     public int Size { get; init; } = 256;
     public double NormalRatio { get; init; } = 0.2;
@@ -70,8 +84,19 @@ public sealed record SynthSourceConfig
     public ulong SeedOffset { get; init; }
 }
 
-/// <summary>Relative weights of the four instruction types; all zero is an error.</summary>
-public sealed record InstructionRatios
+/// <summary>Relative weights of the pools (defaults as <see cref="MixtureRatios"/>).</summary>
+public sealed record PoolRatios
+{
+    public double AnomalySeg { get; init; } = 0.4;
+    public double Instruct { get; init; } = 0.3;
+    public double Normal { get; init; } = 0.15;
+    public double General { get; init; } = 0.15;
+
+    public MixtureRatios ToMixture() => new(AnomalySeg, Instruct, Normal, General);
+}
+
+/// <summary>Relative weights of the four instruction types (all zero is an error).</summary>
+public sealed record InstructionTypeRatios
 {
     public double DirectSegmentation { get; init; } = 1;
     public double DescribeThenSegment { get; init; } = 1;
@@ -85,6 +110,8 @@ public sealed record InstructionRatios
         (InstructionType.DescribeThenSegmentPlus, DescribeThenSegmentPlus),
         (InstructionType.SegmentThenExplain, SegmentThenExplain),
     ];
+
+    public InstructionRatios ToText() => new(DirectSegmentation, DescribeThenSegment, DescribeThenSegmentPlus, SegmentThenExplain);
 }
 
 /// <summary>AdamW with LISA's schedule: <see cref="WarmupSteps"/> linear warm-up from 0, then linear decay to 0 at the last step.</summary>

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using AgVas.Text;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
@@ -74,10 +75,17 @@ public static class TrainingConfigLoader
 
         Require(c.Steps > 0, "steps", $"must be positive, got {c.Steps}");
         Require(!string.IsNullOrWhiteSpace(c.Model.Preset) || c.Model.Base is not null, "model.preset", "give a preset or model.base");
-        Require(c.Model.ImageSize >= 0, "model.image_size", $"must be 0 (the preset's) or positive, got {c.Model.ImageSize}");
         Require(c.Data.Sources.Count > 0, "data.sources", "no training data: give at least one source (path or synth)");
         for (int i = 0; i < c.Data.Sources.Count; i++) ValidateSource(c.Data.Sources[i], $"data.sources[{i}]", Require);
-        if (c.Data.Sources.Count > 0) Require(c.Data.Sources.Sum(s => s.Weight) > 0, "data.sources", "the weights sum to zero");
+        var pr = c.Data.PoolRatios;
+        foreach (var (key, value) in new[] { ("anomaly_seg", pr.AnomalySeg), ("instruct", pr.Instruct), ("normal", pr.Normal), ("general", pr.General) })
+            Require(value >= 0 && double.IsFinite(value), $"data.pool_ratios.{key}", $"must be a finite weight >= 0, got {value}");
+        if (c.Data.Sources.Count > 0)
+        {
+            var used = c.Data.Sources.Select(s => DataSourceConfig.Pools.GetValueOrDefault(s.Pool)).Distinct().ToList();
+            Require(used.Sum(p => p switch { MixturePool.AnomalySeg => pr.AnomalySeg, MixturePool.Instruct => pr.Instruct, MixturePool.Normal => pr.Normal, _ => pr.General }) > 0,
+                "data.pool_ratios", "every pool that has a source has ratio 0");
+        }
         if (c.Data.Validation is { } v) ValidateSource(v, "data.validation", Require);
         Require(c.Data.ValidationImages >= 0, "data.validation_images", $"must be >= 0, got {c.Data.ValidationImages}");
         var ratios = c.Data.InstructionRatios.Weights;
@@ -109,7 +117,8 @@ public static class TrainingConfigLoader
     private static void ValidateSource(DataSourceConfig s, string key, Action<bool, string, string> require)
     {
         require((s.Path is null) != (s.Synth is null), key, "give exactly one of path or synth");
-        require(s.Weight >= 0 && double.IsFinite(s.Weight), $"{key}.weight", $"must be a finite weight >= 0, got {s.Weight}");
+        require(DataSourceConfig.Pools.ContainsKey(s.Pool), $"{key}.pool", $"unknown pool '{s.Pool}' (known: {string.Join(", ", DataSourceConfig.Pools.Keys)})");
+        require(s.Instruct is null || s.Pool == "instruct", $"{key}.instruct", "records only apply to a source in the instruct pool");
         if (s.Synth is { } y)
         {
             require(y.Count > 0, $"{key}.synth.count", $"must be positive, got {y.Count}");

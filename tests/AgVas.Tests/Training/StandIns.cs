@@ -52,7 +52,7 @@ internal sealed class TinyConvSegmenter : Module<Tensor, Tensor>, ITrainableMode
     /// <summary>Conv MACs per pixel × 2 FLOPs × 3 (forward + backward).</summary>
     public double TrainingFlopsPerExample => 3.0 * 2 * Size * Size * (3 * StemChannels * 9 + StemChannels * HeadChannels * 9 + HeadChannels * 3);
 
-    public TrainingLoss Loss(IReadOnlyList<TrainingExample> batch, LossSection weights)
+    public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossSection weights)
     {
         using var scope = NewDisposeScope();
         var x = stack(batch.Select(e => ImageTensor(e.Image)).ToArray());                      // [B, 3, S, S]
@@ -128,34 +128,34 @@ internal sealed class TinyConvSegmenter : Module<Tensor, Tensor>, ITrainableMode
     }
 }
 
-/// <summary>Deterministic synthetic images: a noisy dark texture; anomalous ones carry a bright rectangle (the mask).</summary>
-internal sealed class BlobSource(int count, int size, ulong seed, double normalRatio = 0.3) : IExampleSource
+/// <summary>Deterministic synthetic images: uniform colour noise; anomalous ones carry a flat grey rectangle (the mask).</summary>
+internal sealed class BlobSource(int count, int size, ulong seed, double normalRatio = 0.3)
 {
-    public string Name => "blobs";
     public int Count => count;
 
-    public LabelledImage Load(int index)
+    public (RgbImage Image, BinaryMask Mask) Load(int index)
     {
         var rng = new Random((int)(StreamRandom.Mix(seed, index) & int.MaxValue));
         var pixels = new byte[size * size * 3];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(40 + rng.Next(40));
+        rng.NextBytes(pixels);
         var mask = new bool[size * size];
         bool anomalous = rng.NextDouble() >= normalRatio;
         if (anomalous)
         {
-            int w = size / 6 + rng.Next(size / 4), h = size / 6 + rng.Next(size / 4);
+            // A flat patch in noise: its mean brightness is the background's, so only a learned local-contrast detector finds it.
+            int w = size / 5 + rng.Next(size / 4), h = size / 5 + rng.Next(size / 4);
             int x0 = rng.Next(size - w), y0 = rng.Next(size - h);
             for (int y = y0; y < y0 + h; y++)
                 for (int x = x0; x < x0 + w; x++)
                 {
                     mask[y * size + x] = true;
-                    for (int c = 0; c < 3; c++) pixels[(y * size + x) * 3 + c] = (byte)(190 + rng.Next(40));
+                    for (int c = 0; c < 3; c++) pixels[(y * size + x) * 3 + c] = 128;
                 }
         }
-        return new LabelledImage(new RgbImage(size, size, pixels), new BinaryMask(size, size, mask), "blobs", anomalous ? "blob" : "good");
+        return (new RgbImage(size, size, pixels), new BinaryMask(size, size, mask));
     }
 
-    /// <summary>Writes the items as an MVTec-style category folder: test/good, test/blob, ground_truth/blob.</summary>
+    /// <summary>Writes the items as an MVTec-style category folder (test/good, test/blob, ground_truth/blob); returns the category folder.</summary>
     public string WriteMvtec(string root)
     {
         var category = Path.Combine(root, "blobs");

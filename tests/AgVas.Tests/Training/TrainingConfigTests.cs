@@ -7,12 +7,13 @@ public class TrainingConfigTests
     private const string Valid = """
         model:
           preset: tiny
-          image_size: 64
         data:
           sources:
             - synth: { count: 50, size: 64, normal_ratio: 0.3 }
-              weight: 2
             - path: data/mvtec
+              pool: instruct
+              instruct: data/instruct.jsonl
+          pool_ratios: { anomaly_seg: 0.5, instruct: 0.5, general: 0 }
           instruction_ratios: { direct_segmentation: 2, segment_then_explain: 0 }
           validation: { synth: { count: 8, size: 64, seed_offset: 1000 } }
         optim:
@@ -34,13 +35,16 @@ public class TrainingConfigTests
     {
         var c = TrainingConfigLoader.Parse(Valid, "t.yaml");
         Assert.Equal("tiny", c.Model.Preset);
-        Assert.Equal(64, c.Model.ImageSize);
         Assert.Equal(2, c.Data.Sources.Count);
         Assert.Equal(50, c.Data.Sources[0].Synth!.Count);
         Assert.Equal(0.3, c.Data.Sources[0].Synth!.NormalRatio);
-        Assert.Equal(2.0, c.Data.Sources[0].Weight);
+        Assert.Equal("anomaly_seg", c.Data.Sources[0].Pool);
         Assert.Equal("data/mvtec", c.Data.Sources[1].Path);
-        Assert.Equal(1.0, c.Data.Sources[1].Weight);
+        Assert.Equal("instruct", c.Data.Sources[1].Pool);
+        Assert.Equal("data/instruct.jsonl", c.Data.Sources[1].Instruct);
+        Assert.Equal(0.5, c.Data.PoolRatios.Instruct);
+        Assert.Equal(0.0, c.Data.PoolRatios.General);
+        Assert.Equal(0.15, c.Data.PoolRatios.Normal);
         Assert.Equal(2.0, c.Data.InstructionRatios.DirectSegmentation);
         Assert.Equal(0.0, c.Data.InstructionRatios.SegmentThenExplain);
         Assert.Equal(1.0, c.Data.InstructionRatios.DescribeThenSegment);
@@ -78,7 +82,7 @@ public class TrainingConfigTests
     [Theory]
     [InlineData("optim:\n  lrr: 1\n", "line 2", "unknown key 'optim.lrr'", "warmup_steps")]
     [InlineData("stepz: 3\n", "line 1", "unknown key 'stepz'", "steps")]
-    [InlineData("data:\n  sources:\n    - path: x\n      wieght: 2\n", "line 4", "unknown key 'data.sources[0].wieght'", "weight")]
+    [InlineData("data:\n  sources:\n    - path: x\n      pol: normal\n", "line 4", "unknown key 'data.sources[0].pol'", "pool")]
     public void UnknownKeyNamesFileLineKeyAndKnownKeys(string yaml, string line, string problem, string known)
     {
         var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse(yaml, "conf/run.yaml"));
@@ -108,9 +112,12 @@ public class TrainingConfigTests
     [InlineData("steps: 0", "steps: must be positive")]
     [InlineData("output: { keep_checkpoints: 0 }", "output.keep_checkpoints: must be >= 1")]
     [InlineData("loss: { dice_weight: -2 }", "loss.dice_weight: must be >= 0")]
+    [InlineData("data: { sources: [ { path: x, pool: extra } ] }", "data.sources[0].pool: unknown pool 'extra'")]
+    [InlineData("data: { sources: [ { path: x } ], pool_ratios: { anomaly_seg: 0 } }", "data.pool_ratios: every pool that has a source has ratio 0")]
     public void BadValueNamesTheKey(string extra, string problem)
     {
-        var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse("data: { sources: [ { path: x } ] }\n" + extra, "run.yaml"));
+        var yaml = extra.StartsWith("data:") ? extra : "data: { sources: [ { path: x } ] }\n" + extra;
+        var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse(yaml, "run.yaml"));
         Assert.StartsWith("run.yaml: ", e.Message);
         Assert.Contains(problem, e.Message);
     }

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using AgVas.Checkpoints;
+using AgVas.Data;
+using AgVas.Inference;
+using AgVas.Text;
+using AgVas.Training;
+using Spectre.Console;
+
+namespace AgVas.Cli.Commands;
+
+/// <summary>
+/// <c>agvas predict --model &lt;dir&gt; --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: writes the prediction directory that
+/// <c>agvas eval</c> reads — <c>&lt;relative path without extension&gt;.npy</c> (P, float32 at the image size) and
+/// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (answer text, forced anchors, area per image).
+/// Exit codes: 0 all images done; 3 some images could not be read (reported and skipped, the rest written);
+/// 1 a fatal error (model, dataset, arguments); 130 cancelled.
+/// </summary>
+internal static class PredictCommand
+{
+    public const int ExitSomeFailed = 3;
+    public const int ExitError = 1;
+    public const int ExitCancelled = 130;
+
+    public static Command Create()
+    {
+        var model = ModelOption(required: true);
+        var data = new Option<string>("--data") { Description = "Dataset (MVTec AD, VisA, meta.json, image folder, CSV manifest)", Required = true };
+        var output = new Option<string>("--out") { Description = "Prediction directory to write", Required = true };
+        var mode = ModeOption();
+        var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)") { model, data, output, mode };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(model), parse.GetRequiredValue(data),
+            parse.GetRequiredValue(output), parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+        return command;
+    }
+
+    internal static Option<string> ModelOption(bool required) => new("--model")
+    {
+        Description = required ? "Model directory" : "Model directory (default: the embedded models/agvas-tiny)",
+        Required = required,
+    };
+
+    internal static Option<InstructionType> ModeOption() => new("--mode")
+    {
+        Description = "Instruction type: DirectSegmentation, DescribeThenSegment, DescribeThenSegmentPlus, SegmentThenExplain",
+        DefaultValueFactory = _ => InstructionType.DescribeThenSegment,
+    };
+
+    private static int Run(string modelDir, string dataPath, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var console = Console(stdout);
+        try
+        {
+            var samples = Datasets.Load(dataPath);
+            using var segmenter = new Segmenter(ModelStore.Open(modelDir), mode);
+            var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel));
+            return Report(console, stderr, summary);
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return ExitError;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("error: cancelled");
+            return ExitCancelled;
+        }
+    }
+
+    /// <summary>Runs <paramref name="run"/> under a progress bar fed by its <see cref="PredictProgress"/> reports.</summary>
+    internal static T WithProgress<T>(IAnsiConsole console, int total, Func<IProgress<PredictProgress>, T> run) =>
+        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("predicting", maxValue: total);
+                return run(new SyncProgress<PredictProgress>(p =>
+                {
+                    task.Value = p.Done;
+                    task.Description = $"predicting {p.Done}/{p.Total}" + (p.Failed > 0 ? $" ({p.Failed} failed)" : "");
+                }));
+            });
+
+    /// <summary>Prints the failures and the summary line; returns the exit code.</summary>
+    internal static int Report(IAnsiConsole console, TextWriter stderr, PredictSummary summary)
+    {
+        foreach (var (image, error) in summary.Failures) stderr.WriteLine($"skipped: {error}");
+        console.MarkupLine($"wrote {summary.Succeeded} prediction(s) to {Markup.Escape(summary.OutDir)} ({PredictionFiles.ResultsFile})" +
+            (summary.Failures.Count > 0 ? $", [red]{summary.Failures.Count} image(s) failed[/]" : ""));
+        return summary.Failures.Count > 0 ? ExitSomeFailed : 0;
+    }
+
+    internal static IAnsiConsole Console(TextWriter stdout) => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
+
+    internal static bool IsUserError(Exception e) =>
+        e is DataException or CheckpointException or ConfigException or IOException or UnauthorizedAccessException;
+
+    /// <summary>Calls back on the reporting thread.</summary>
+    internal sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
+    {
+        public void Report(T value) => action(value);
+    }
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Globalization;
+using AgVas.Data;
+using AgVas.Inference;
+using AgVas.Text;
+using Spectre.Console;
+
+namespace AgVas.Cli.Commands;
+
+/// <summary>
+/// <c>agvas segment &lt;image or folder&gt;... [--model &lt;dir&gt;] [--out &lt;dir&gt;] [--mode …]</c>: for each image writes
+/// <c>&lt;name&gt;_mask.png</c> (M at the original size), <c>&lt;name&gt;.npy</c> (P) and <c>&lt;name&gt;_overlay.png</c> (mask contour in
+/// red over P as a heat layer), prints the answer and the anomaly area, and writes <c>results.jsonl</c>. Folders are
+/// searched recursively for images; outputs mirror <c>&lt;folder name&gt;/&lt;relative path&gt;</c>.
+/// Exit codes: 0 all done; 3 some inputs could not be read (reported and skipped); 1 a fatal error; 130 cancelled.
+/// </summary>
+internal static class SegmentCommand
+{
+    public static Command Create()
+    {
+        var inputs = new Argument<string[]>("inputs") { Description = "Images and/or folders of images", Arity = ArgumentArity.OneOrMore };
+        var model = PredictCommand.ModelOption(required: false);
+        var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "agvas-segment" };
+        var mode = PredictCommand.ModeOption();
+        var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image") { inputs, model, output, mode };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(inputs), parse.GetValue(model), parse.GetRequiredValue(output),
+            parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+        return command;
+    }
+
+    private static int Run(string[] inputs, string? modelDir, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var console = PredictCommand.Console(stdout);
+        try
+        {
+            var (images, missing) = Expand(inputs);
+            foreach (var m in missing) stderr.WriteLine($"skipped: {m}: no such file or folder");
+            if (images.Count == 0) throw new DataException(string.Join(", ", inputs), "no images found");
+            using var segmenter = new Segmenter(ModelStore.Open(modelDir ?? ModelStore.LocateDefault()), mode);
+            var records = new List<PredictionRecord>();
+            int failed = missing.Count;
+            foreach (var (path, name) in images)
+            {
+                cancel.ThrowIfCancellationRequested();
+                try
+                {
+                    var image = ImageIO.LoadRgb(path);
+                    var p = segmenter.Segment(image);
+                    PredictionFiles.WriteMapAndMask(outDir, name, p);
+                    PredictionFiles.WriteOverlay(outDir, name, image, p);
+                    records.Add(PredictionRecord.Of(name, p));
+                    var area = p.AnomalyFraction.ToString("P2", CultureInfo.InvariantCulture);
+                    console.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {(p.IsAnomalous ? "[red]anomalous[/]" : "[green]normal[/]")}, " +
+                        $"{p.AnomalyPixels} px ({area}){(p.AnchorsForced ? " [yellow](anchors forced)[/]" : "")}");
+                    console.WriteLine($"  {p.Text}");
+                }
+                catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
+                {
+                    failed++;
+                    var message = e.Message.ReplaceLineEndings(" ");
+                    stderr.WriteLine($"skipped: {message}");
+                    records.Add(PredictionRecord.Failed(name, message));
+                }
+            }
+            PredictionFiles.WriteResults(outDir, records);
+            console.MarkupLine($"wrote {records.Count - (failed - missing.Count)} result(s) to {Markup.Escape(outDir)}" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
+            return failed > 0 ? PredictCommand.ExitSomeFailed : 0;
+        }
+        catch (Exception e) when (PredictCommand.IsUserError(e))
+        {
+            stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return PredictCommand.ExitError;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("error: cancelled");
+            return PredictCommand.ExitCancelled;
+        }
+    }
+
+    /// <summary>Image files with their output names: a file is named by its file name, a folder's images by
+    /// <c>&lt;folder name&gt;/&lt;relative path&gt;</c>. Inputs that do not exist are returned separately.</summary>
+    internal static (List<(string Path, string Name)> Images, List<string> Missing) Expand(IEnumerable<string> inputs)
+    {
+        var images = new List<(string, string)>();
+        var missing = new List<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        void Add(string path, string name)
+        {
+            var unique = name;
+            for (int k = 2; !names.Add(unique); k++) unique = $"{Path.ChangeExtension(name, null)}-{k}{Path.GetExtension(name)}";
+            images.Add((path, unique));
+        }
+        foreach (var input in inputs)
+        {
+            var full = Path.GetFullPath(input);
+            if (File.Exists(full)) Add(full, Path.GetFileName(full));
+            else if (Directory.Exists(full))
+            {
+                var folder = new DirectoryInfo(full).Name;
+                foreach (var file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories)
+                             .Where(f => Datasets.ImageExtensions.Contains(Path.GetExtension(f)) && !Path.GetFileName(f).StartsWith('.'))
+                             .Order(StringComparer.Ordinal))
+                    Add(file, $"{folder}/{Path.GetRelativePath(full, file).Replace(Path.DirectorySeparatorChar, '/')}");
+            }
+            else missing.Add(input);
+        }
+        return (images, missing);
+    }
+}

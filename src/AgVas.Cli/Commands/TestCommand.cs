@@ -1,0 +1,54 @@
+using System.CommandLine;
+using AgVas.Data;
+using AgVas.Evaluation;
+using AgVas.Inference;
+using AgVas.Text;
+using Spectre.Console;
+
+namespace AgVas.Cli.Commands;
+
+/// <summary>
+/// <c>agvas test --model &lt;dir&gt; --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: predict + eval in one step. Predictions go to
+/// <c>&lt;out&gt;/predictions</c>, metrics to <c>&lt;out&gt;/metrics.{json,csv,md}</c>; the table is printed. Images that cannot be
+/// read are skipped and left out of the metrics (exit code 3); 1 is a fatal error, 130 cancelled.
+/// </summary>
+internal static class TestCommand
+{
+    public static Command Create()
+    {
+        var model = PredictCommand.ModelOption(required: true);
+        var data = new Option<string>("--data") { Description = "Test dataset with ground truth", Required = true };
+        var output = new Option<string>("--out") { Description = "Output directory (predictions/ and metrics files)", Required = true };
+        var mode = PredictCommand.ModeOption();
+        var command = new Command("test", "Predict a dataset and evaluate the predictions (AGVAS.md §4 metrics)") { model, data, output, mode };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(model), parse.GetRequiredValue(data),
+            parse.GetRequiredValue(output), parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+        return command;
+    }
+
+    private static int Run(string modelDir, string dataPath, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        var console = PredictCommand.Console(stdout);
+        try
+        {
+            var samples = Datasets.Load(dataPath);
+            using var segmenter = new Segmenter(ModelStore.Open(modelDir), mode);
+            var result = PredictCommand.WithProgress(console, samples.Count,
+                progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel));
+            int code = PredictCommand.Report(console, stderr, result.Predictions);
+            console.WriteLine(ReportWriter.ToMarkdown(result.Report));
+            console.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");
+            return code;
+        }
+        catch (Exception e) when (PredictCommand.IsUserError(e))
+        {
+            stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+            return PredictCommand.ExitError;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine("error: cancelled");
+            return PredictCommand.ExitCancelled;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using AgVas.Data;
+using AgVas.Text;
+
+namespace AgVas.Inference;
+
+/// <summary>Progress of a prediction run, reported after each image.</summary>
+public readonly record struct PredictProgress(int Done, int Total, int Failed, string Image);
+
+/// <summary>What a prediction run did: the records in dataset order and the images that failed (path and reason).</summary>
+public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecord> Records, IReadOnlyList<(string Image, string Error)> Failures)
+{
+    public int Succeeded => Records.Count - Failures.Count;
+}
+
+/// <summary>
+/// <c>agvas predict</c> as a library call: segments every sample of a dataset and writes the prediction directory
+/// that the evaluator reads (<see cref="PredictionFiles"/>) plus <c>results.jsonl</c>. An image that cannot be read is
+/// recorded as failed and skipped; the others are processed.
+/// </summary>
+public static class DatasetPredictor
+{
+    public static PredictSummary Run(Segmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
+        IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (samples.Count == 0) throw new DataException(outDir, "empty dataset: nothing to predict");
+        Directory.CreateDirectory(outDir);
+        var records = new List<PredictionRecord>(samples.Count);
+        var failures = new List<(string, string)>();
+        for (int i = 0; i < samples.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var sample = samples[i];
+            try
+            {
+                var prediction = segmenter.Segment(sample.ImagePath, mode);
+                PredictionFiles.WriteMapAndMask(outDir, sample.RelativePath, prediction);
+                records.Add(PredictionRecord.Of(sample.RelativePath, prediction));
+            }
+            catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
+            {
+                var message = e.Message.ReplaceLineEndings(" ");
+                records.Add(PredictionRecord.Failed(sample.RelativePath, message));
+                failures.Add((sample.ImagePath, message));
+            }
+            progress?.Report(new PredictProgress(i + 1, samples.Count, failures.Count, sample.RelativePath));
+        }
+        PredictionFiles.WriteResults(outDir, records);
+        return new PredictSummary(outDir, records, failures);
+    }
+}

@@ -1,0 +1,31 @@
+using AgVas.Data;
+using AgVas.Evaluation;
+using AgVas.Text;
+
+namespace AgVas.Inference;
+
+/// <summary>The outcome of <see cref="ModelTester.Run"/>: what was predicted and the metrics of what could be.</summary>
+public sealed record TestResult(PredictSummary Predictions, EvaluationReport Report);
+
+/// <summary>
+/// <c>agvas test</c> as a library call: predict a dataset into <c>&lt;out&gt;/predictions</c>, then score it with
+/// <see cref="Evaluator"/> and write <c>&lt;out&gt;/metrics.{json,csv,md}</c>. Images that could not be read are left
+/// out of the metrics (and listed in <see cref="PredictSummary.Failures"/>).
+/// </summary>
+public static class ModelTester
+{
+    public const string PredictionsDir = "predictions";
+
+    public static TestResult Run(Segmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
+        IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool writeReports = true)
+    {
+        var predictions = Path.Combine(outDir, PredictionsDir);
+        var summary = DatasetPredictor.Run(segmenter, samples, predictions, mode, progress, cancellationToken);
+        var failed = summary.Failures.Select(f => f.Image).ToHashSet(StringComparer.Ordinal);
+        var scored = samples.Where(s => !failed.Contains(s.ImagePath)).ToList();
+        if (scored.Count == 0) throw new DataException(predictions, "no image could be predicted: nothing to evaluate");
+        var report = new Evaluator().Evaluate(scored, new PredictionDirectory(predictions), cancellationToken: cancellationToken);
+        if (writeReports) ReportWriter.WriteAll(report, outDir);
+        return new TestResult(summary, report);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using AgVas.Data;
+using AgVas.Visualization;
+
+namespace AgVas.Inference;
+
+/// <summary>One line of <c>results.jsonl</c>: the answer for an image, or why it failed.</summary>
+/// <param name="Image">The image's path relative to the dataset (predict) or as given (segment).</param>
+public sealed record PredictionRecord(string Image, string? Text, bool? AnchorsForced, int? AnomalyPixels, double? AnomalyFraction,
+    int? Width, int? Height, string? Mode, string? Error)
+{
+    public static PredictionRecord Of(string image, Prediction p) =>
+        new(image, p.Text, p.AnchorsForced, p.AnomalyPixels, p.AnomalyFraction, p.Width, p.Height, p.Mode.ToString(), null);
+
+    public static PredictionRecord Failed(string image, string error) => new(image, null, null, null, null, null, null, null, error);
+
+    public string ToJson()
+    {
+        var o = new JsonObject { ["image"] = Image };
+        if (Error is not null) o["error"] = Error;
+        else
+        {
+            o["text"] = Text;
+            o["anchors_forced"] = AnchorsForced;
+            o["anomaly_pixels"] = AnomalyPixels;
+            o["anomaly_fraction"] = AnomalyFraction;
+            o["width"] = Width;
+            o["height"] = Height;
+            o["mode"] = Mode;
+        }
+        return o.ToJsonString();
+    }
+}
+
+/// <summary>
+/// The files a prediction is written as. For a stem <c>a/b/000</c> (an image's relative path without extension):
+/// <c>a/b/000.npy</c> = the fused map P (float32 [H, W], original size), <c>a/b/000_mask.png</c> = M (255 = anomaly) —
+/// the layout <c>agvas eval</c> reads (<see cref="Evaluation.PredictionDirectory"/>) — and for <c>segment</c> also
+/// <c>a/b/000_overlay.png</c> (mask contour in red over the map as a heat layer). Every file is written atomically.
+/// </summary>
+public static class PredictionFiles
+{
+    public const string ResultsFile = "results.jsonl";
+    public const string OverlaySuffix = "_overlay.png";
+
+    /// <summary><paramref name="relativePath"/> without its extension, under <paramref name="outDir"/>.</summary>
+    public static string Stem(string outDir, string relativePath)
+    {
+        if (Path.IsPathRooted(relativePath) || relativePath.Split('/', '\\').Contains(".."))
+            throw new ArgumentException($"'{relativePath}' must be a relative path inside the output directory", nameof(relativePath));
+        var extension = Path.GetExtension(relativePath);
+        return Path.Combine(outDir, relativePath[..^extension.Length]);
+    }
+
+    public static string MapPath(string outDir, string relativePath) => Stem(outDir, relativePath) + Evaluation.PredictionDirectory.MapExtension;
+    public static string MaskPath(string outDir, string relativePath) => Stem(outDir, relativePath) + Evaluation.PredictionDirectory.MaskSuffix;
+    public static string OverlayPath(string outDir, string relativePath) => Stem(outDir, relativePath) + OverlaySuffix;
+
+    /// <summary>Writes the map (.npy) and the mask (_mask.png).</summary>
+    public static void WriteMapAndMask(string outDir, string relativePath, Prediction p)
+    {
+        Npy.Write(MapPath(outDir, relativePath), NpyArray.FromSingle(p.Map, p.Height, p.Width));
+        ImageIO.SaveMaskPng(p.Mask, MaskPath(outDir, relativePath));
+    }
+
+    /// <summary>Writes the overlay: the mask contour in red over P as a heat layer.</summary>
+    public static void WriteOverlay(string outDir, string relativePath, RgbImage image, Prediction p) =>
+        Overlay.Save(OverlayPath(outDir, relativePath), image, p.Mask, heatMap: p.Map);
+
+    /// <summary>Writes <c>results.jsonl</c> (one line per record, in order), atomically.</summary>
+    public static void WriteResults(string outDir, IEnumerable<PredictionRecord> records)
+    {
+        var text = new StringBuilder();
+        foreach (var r in records) text.Append(r.ToJson()).Append('\n');
+        AtomicFile.WriteAllText(Path.Combine(outDir, ResultsFile), text.ToString());
+    }
+}

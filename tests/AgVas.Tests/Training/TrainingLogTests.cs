@@ -1,0 +1,54 @@
+using AgVas.Cli.Commands;
+using AgVas.Training;
+
+namespace AgVas.Tests.Training;
+
+public sealed class TrainingLogTests : IDisposable
+{
+    private readonly string dir = Directory.CreateTempSubdirectory("agvas-log-").FullName;
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    private static StepRecord Step(int s) => new(s, 1e-3, new LossParts(s, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), 1.5, 2.5, 0.01, s * 2.0);
+
+    [Fact]
+    public void RoundTripsAndResumeDropsLaterAndCutLines()
+    {
+        using (var log = TrainingLog.Open(dir, 0))
+        {
+            for (int s = 1; s <= 5; s++) log.Write(Step(s));
+            log.WriteValidation(4, new Dictionary<string, double?> { ["ap"] = 0.5, ["iou_nor"] = null });
+        }
+        var path = Path.Combine(dir, TrainingLog.FileName);
+        Assert.Equal(6, File.ReadAllLines(path).Length);
+        Assert.Equal(Step(3), TrainingLog.ReadSteps(path)[2]);
+        File.AppendAllText(path, "{\"step\": 6, \"lr\":"); // a line cut by a kill
+
+        using (var log = TrainingLog.Open(dir, keepThroughStep: 4)) log.Write(Step(5));
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(6, lines.Length);
+        Assert.Contains("\"validation\":{\"ap\":0.5,\"iou_nor\":null}", lines[4]);
+        Assert.Equal([1, 2, 3, 4, 5], TrainingLog.ReadSteps(path).Select(s => s.Step));
+
+        using (TrainingLog.Open(dir, 0)) { }
+        Assert.Equal("", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void PlotsTheLossCurvesToPng()
+    {
+        var png = Path.Combine(dir, LossPlot.FileName);
+        LossPlot.Save(Enumerable.Range(1, 20).Select(Step).ToList(), png);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        var image = AgVas.Data.ImageIO.LoadRgb(png);
+        Assert.Equal((900, 500), (image.Width, image.Height));
+    }
+
+    [Fact]
+    public void ProgressLineShowsEveryLossPart()
+    {
+        var line = TrainCommand.Describe(new TrainingProgress(3, 10, Step(3), TimeSpan.FromSeconds(5)));
+        Assert.Equal("step 3/10 loss 3.000 | txt 0.500 bce 0.100/0.200/0.300 dice 0.400/0.500/0.600 (nor/ano/seg) | 2.5 ex/s MFU 1.0%", line.Replace("1.0 %", "1.0%"));
+    }
+}
