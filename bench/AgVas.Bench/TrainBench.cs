@@ -6,6 +6,8 @@ namespace AgVas.Bench;
 /// <summary>
 /// Training throughput of a preset on synthesized Anomaly-Seg: examples/s, MFU against the fp32 matmul rate, and peak
 /// memory. Args: [preset=tiny] [steps=10] [batch=2] [image size of the synthesized data=128].
+/// Measured here (2 cores shared with other jobs, Release): tiny, batch 2: 7.1 examples/s (0.28 s/step),
+/// 3.96 GFLOP per training example, MFU 19.8 % of 143 GFLOP/s fp32 matmul, peak working set 476 MiB.
 /// </summary>
 internal static class TrainBench
 {

@@ -146,7 +146,7 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
         var tmp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(final))!, $".final.{Guid.NewGuid():N}.tmp");
         try
         {
-            model.Save(tmp);
+            using (NewDisposeScope()) model.Save(tmp); // frees any temporaries the writer makes (e.g. detached views)
             if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
             Directory.Move(tmp, final);
         }
