@@ -38,11 +38,12 @@ public sealed record Qwen2Config
         VocabSize = 152000, RmsNormEps = 1e-6, RopeTheta = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 32768,
     };
 
-    /// <summary>A tiny decoder for tests and the tiny tokenizer (Fixtures-free: its vocabulary is <see cref="Text.TinyTokenizer.VocabSize"/>).</summary>
+    /// <summary>A tiny decoder for tests, sized for the tiny tokenizer (<see cref="Text.Qwen2Tokenizer.Tiny"/>: 506 BPE
+    /// tokens and 5 specials, 512 rows like Hugging Face's padded vocabularies).</summary>
     public static Qwen2Config Tiny => new()
     {
         HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 128,
-        VocabSize = Text.TinyTokenizer.VocabSize, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = true, MaxPositionEmbeddings = 2048,
+        VocabSize = 512, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = true, MaxPositionEmbeddings = 2048,
     };
 
     /// <summary>Checks the invariants the modules rely on; throws naming the bad field.</summary>
