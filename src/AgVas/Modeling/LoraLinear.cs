@@ -27,7 +27,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (lora is not null)
         {
             lora.Validate();
-            lora_A = nn.Linear(inFeatures, lora.Rank, hasBias: false, device: device);
+            lora_A = nn.Linear(inFeatures, lora.Rank, hasBias: false, device: device);   // Kaiming-uniform, as PEFT
             lora_B = nn.Linear(lora.Rank, outFeatures, hasBias: false, device: device);
             using (no_grad()) lora_B.weight!.zero_();
             lora_dropout = nn.Dropout(lora.Dropout);

@@ -9,16 +9,13 @@ namespace AgVas.Modeling;
 public sealed class Qwen2ForCausalLM : nn.Module, ILlmCausal
 {
     private readonly Qwen2Model model;
-    private readonly Linear? lm_head;
+    private readonly LoraLinear? lm_head;
 
     public Qwen2ForCausalLM(string name, Qwen2Config config, LoraConfig? lora = null, Device? device = null) : base(name)
     {
         model = new Qwen2Model("model", config, lora, device);
         if (!config.TieWordEmbeddings)
-        {
-            lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: device);
-            using (no_grad()) nn.init.normal_(lm_head.weight!, 0, 0.02);
-        }
+            lm_head = new LoraLinear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false, lora: null, device);
         Lora = lora;
         RegisterComponents();
     }
@@ -29,7 +26,7 @@ public sealed class Qwen2ForCausalLM : nn.Module, ILlmCausal
     public Qwen2Model Model => model;
 
     /// <summary>The output-head weight [V, D]: lm_head's, or embed_tokens' when tied.</summary>
-    public Parameter HeadWeight => lm_head?.weight ?? model.EmbedTokens.weight!;
+    public Parameter HeadWeight => lm_head?.Weight ?? model.EmbedTokens.Weight;
 
     /// <summary>Every linear layer of the decoder (7 per layer), in layer order.</summary>
     public IEnumerable<LoraLinear> Linears() => model.Layers.SelectMany(l => l.Linears());

@@ -7,7 +7,7 @@ namespace AgVas.Modeling;
 /// <summary>The Qwen2 decoder stack (Hugging Face <c>Qwen2Model</c>): embed_tokens, layers.N, norm, rotary_emb.</summary>
 public sealed class Qwen2Model : nn.Module
 {
-    private readonly Embedding embed_tokens;
+    private readonly Qwen2TokenEmbedding embed_tokens;
     private readonly ModuleList<Qwen2DecoderLayer> layers;
     private readonly Qwen2RmsNorm norm;
     private readonly Qwen2RotaryEmbedding rotary_emb;
@@ -16,8 +16,7 @@ public sealed class Qwen2Model : nn.Module
     {
         config.Validate();
         Config = config;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: device);
-        using (no_grad()) nn.init.normal_(embed_tokens.weight!, 0, 0.02);
+        embed_tokens = new Qwen2TokenEmbedding("embed_tokens", config.VocabSize, config.HiddenSize, device);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
             .Select(i => new Qwen2DecoderLayer(i.ToString(), i, config, lora, device)).ToArray());
         norm = new Qwen2RmsNorm("norm", config.HiddenSize, config.RmsNormEps, device);
@@ -26,7 +25,7 @@ public sealed class Qwen2Model : nn.Module
     }
 
     public Qwen2Config Config { get; }
-    public Embedding EmbedTokens => embed_tokens;
+    public Qwen2TokenEmbedding EmbedTokens => embed_tokens;
     public IReadOnlyList<Qwen2DecoderLayer> Layers => layers.ToList();
 
     /// <summary>Token ids [B, T] (int64) → embeddings [B, T, D].</summary>
