@@ -59,6 +59,24 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
     }
 
     public Qwen2KvCache NewCache() => language_model.NewCache();
+
+    /// <summary>L_txt: mean next-token cross-entropy over the target tokens (AGVAS.md §3: answer tokens, anchors
+    /// included). Logits are computed only at the positions that predict a target, not over the whole sequence.</summary>
+    /// <param name="hidden">[B, S, D] last-layer states of a teacher-forced pass.</param>
+    /// <param name="ids">[B, S] token ids.</param>
+    /// <param name="targets">[B, S] bool, true where the token is a target (never at position 0).</param>
+    /// <returns>Scalar loss.</returns>
+    public Tensor TextLoss(Tensor hidden, Tensor ids, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        var predicting = hidden[.., ..^1];                                                   // [B, S-1, D]
+        var next = ids[.., 1..];                                                             // [B, S-1]
+        var isTarget = targets[.., 1..];                                                     // [B, S-1]
+        var states = predicting[isTarget];                                                   // [K, D]
+        var labels = next[isTarget];                                                         // [K]
+        var logits = Logits(states.unsqueeze(0)).squeeze(0);                                 // [K, V + A]
+        return nn.functional.cross_entropy(logits, labels).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>The trainable rows of the added tokens: <c>embed_tokens</c> [A, D] and, for an untied head, <c>lm_head</c> [A, D].

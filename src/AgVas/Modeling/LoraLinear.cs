@@ -67,7 +67,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (lora_A is null || lora_B is null || lora_dropout is null || IsMerged) return y;
         using var scope = NewDisposeScope();
         var delta = lora_B.forward(lora_A.forward(lora_dropout.forward(x)));              // [..., in] → [..., r] → [..., out]
-        return y.add_(delta.mul_(scaling)).MoveToOuterDisposeScope();
+        return y.add(delta.mul(scaling)).MoveToOuterDisposeScope();
     }
 
     /// <summary>W ← W + (alpha/r)·B·A. No-op without an adapter or when already merged.</summary>

@@ -29,6 +29,6 @@ public sealed class Qwen2DecoderLayer : nn.Module
     {
         using var scope = NewDisposeScope();
         var h = x.add(self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, index));  // [B, T, D]
-        return h.add_(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();   // [B, T, D]
+        return h.add(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();   // [B, T, D]
     }
 }

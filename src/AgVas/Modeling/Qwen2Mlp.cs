@@ -28,7 +28,7 @@ public sealed class Qwen2Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var gated = nn.functional.silu(gate_proj.forward(x)).mul_(up_proj.forward(x));       // [B, T, FF]
+        var gated = nn.functional.silu(gate_proj.forward(x)).mul(up_proj.forward(x));       // [B, T, FF]
         return down_proj.forward(gated).MoveToOuterDisposeScope();                          // [B, T, D]
     }
 }

@@ -23,7 +23,7 @@ public sealed class Qwen2RmsNorm : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var x32 = x.to_type(ScalarType.Float32);
         var variance = x32.pow(2).mean([-1L], keepdim: true);                              // [..., 1]
-        var normed = x32.mul(rsqrt(variance.add_(eps))).to_type(x.dtype);                   // [..., D]
+        var normed = x32.mul(rsqrt(variance.add(eps))).to_type(x.dtype);                   // [..., D]
         return weight.mul(normed).MoveToOuterDisposeScope();
     }
 }
