@@ -2,13 +2,38 @@ using SkiaSharp;
 
 namespace AgVas.Data;
 
-/// <summary>Image and mask files (PNG, JPEG, BMP, ...) through SkiaSharp. Every error names the file.</summary>
+/// <summary>
+/// Image and mask files (PNG, JPEG, BMP, WebP, GIF) through SkiaSharp, plus our own PNG sample reader for masks.
+/// Every error is a one-line <see cref="DataException"/> naming the file.
+/// </summary>
+/// <remarks>
+/// Mask luminance is defined as the ground-truth collector defined it (PIL's <c>convert("L")</c>):
+/// <c>L = (19595 R + 38470 G + 7471 B + 32768) &gt;&gt; 16</c>, alpha ignored, grey taken as is, 1-bit as 0/255.
+/// Two extensions keep information PIL's 8-bit conversion would lose: a 16-bit PNG is binarised on its 16-bit
+/// luminance (<c>&gt; 0</c>, or <c>&gt;= 128·257</c> for <see cref="MaskRule.AtLeast128"/>), and in a palette PNG a
+/// non-zero palette index counts as <c>&gt; 0</c> even when its palette colour is black (VisA stores class ids).
+/// EXIF orientation is not applied: masks are stored in the image's stored orientation, and so are the pixels we return.
+/// </remarks>
 public static class ImageIO
 {
-    /// <summary>Decodes any supported image to 8-bit RGB (alpha dropped, grey replicated).</summary>
-    public static RgbImage LoadRgb(string path)
+    /// <summary>Largest accepted image, in pixels (a lying header must not trigger a huge allocation).</summary>
+    public const long MaxPixels = 1L << 27;
+    /// <summary>Largest accepted image file, in bytes.</summary>
+    public const long MaxFileBytes = 1L << 30;
+
+    /// <summary>The 16-bit level at or above which <see cref="MaskRule.AtLeast128"/> marks a pixel (128 on the 8-bit scale).</summary>
+    private const int AtLeast128Level16 = 128 * 257;
+
+    /// <summary>Decodes any supported image file to 8-bit RGB (alpha dropped, grey replicated, palette expanded).</summary>
+    public static RgbImage LoadRgb(string path) => LoadRgb(ReadFile(path), path);
+
+    /// <summary>Decodes an image from a stream (read to its end); <paramref name="nameForErrors"/> names it in errors.</summary>
+    public static RgbImage LoadRgb(Stream stream, string nameForErrors) => LoadRgb(ReadStream(stream, nameForErrors), nameForErrors);
+
+    /// <summary>Decodes an image held in memory; <paramref name="nameForErrors"/> names it in errors.</summary>
+    public static RgbImage LoadRgb(byte[] bytes, string nameForErrors)
     {
-        using var bitmap = Decode(path);
+        using var bitmap = DecodeRgba(bytes, nameForErrors);
         var rgb = new byte[bitmap.Width * bitmap.Height * 3];
         var rgba = bitmap.GetPixelSpan();
         for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
@@ -20,42 +45,186 @@ public static class ImageIO
         return new RgbImage(bitmap.Width, bitmap.Height, rgb);
     }
 
-    /// <summary>Loads a mask file and binarises its luminance by <paramref name="rule"/>.</summary>
-    public static BinaryMask LoadMask(string path, MaskRule rule = MaskRule.GreaterThanZero)
+    /// <summary>Loads a mask file and binarises it by <paramref name="rule"/> (see the class remarks for luminance).</summary>
+    public static BinaryMask LoadMask(string path, MaskRule rule = MaskRule.GreaterThanZero) => LoadMask(ReadFile(path), path, rule);
+
+    /// <summary>Loads a mask from a stream (read to its end) and binarises it by <paramref name="rule"/>.</summary>
+    public static BinaryMask LoadMask(Stream stream, string nameForErrors, MaskRule rule = MaskRule.GreaterThanZero) =>
+        LoadMask(ReadStream(stream, nameForErrors), nameForErrors, rule);
+
+    /// <summary>Loads a mask held in memory and binarises it by <paramref name="rule"/>.</summary>
+    public static BinaryMask LoadMask(byte[] bytes, string nameForErrors, MaskRule rule = MaskRule.GreaterThanZero)
     {
-        using var bitmap = Decode(path);
+        if (PngSamples.HasSignature(bytes)) return Binarise(PngSamples.Decode(bytes, nameForErrors, MaxPixels), rule);
+        using var bitmap = DecodeRgba(bytes, nameForErrors);
         var rgba = bitmap.GetPixelSpan();
         var data = new bool[bitmap.Width * bitmap.Height];
         for (int p = 0; p < data.Length; p++)
-        {
-            int i = p * 4;
-            int lum = Math.Max(rgba[i], Math.Max(rgba[i + 1], rgba[i + 2]));
-            data[p] = rule == MaskRule.GreaterThanZero ? lum > 0 : Luma(rgba[i], rgba[i + 1], rgba[i + 2]) >= 128;
-        }
+            data[p] = Passes(Luma(rgba[4 * p], rgba[4 * p + 1], rgba[4 * p + 2]) * 257, rule);
         return new BinaryMask(bitmap.Width, bitmap.Height, data);
     }
 
-    /// <summary>ITU-R 601 luma, as PIL's convert("L").</summary>
-    private static int Luma(byte r, byte g, byte b) => (r * 299 + g * 587 + b * 114 + 500) / 1000;
-
-    private static SKBitmap Decode(string path)
+    /// <summary>
+    /// Loads the mask files of one image and ORs them. No files gives an empty (all-normal) mask. A mask whose size
+    /// differs from <paramref name="expectedWidth"/> x <paramref name="expectedHeight"/> is an error naming both files.
+    /// </summary>
+    public static BinaryMask LoadMasks(IEnumerable<string> paths, MaskRule rule, int expectedWidth, int expectedHeight, string imagePath)
     {
-        if (!File.Exists(path)) throw new DataException(path, "file not found");
-        using var codec = SKCodec.Create(path, out var result)
-            ?? throw new DataException(path, $"not a readable image ({result})");
+        var result = new BinaryMask(expectedWidth, expectedHeight);
+        foreach (var path in paths)
+        {
+            var mask = LoadMask(path, rule);
+            if (mask.Width != expectedWidth || mask.Height != expectedHeight)
+                throw SizeMismatch(path, new ImageSize(mask.Width, mask.Height), imagePath, new ImageSize(expectedWidth, expectedHeight));
+            for (int i = 0; i < result.Data.Length; i++) result.Data[i] |= mask.Data[i];
+        }
+        return result;
+    }
+
+    /// <summary>Reads an image's pixel size from its header, without decoding the pixels.</summary>
+    public static ImageSize ReadSize(string path)
+    {
+        CheckFile(path);
+        using var codec = SKCodec.Create(path, out var result) ?? throw NotAnImage(path, result);
+        return new ImageSize(codec.Info.Width, codec.Info.Height);
+    }
+
+    /// <summary>Reads the pixel size of an image held in memory, without decoding the pixels.</summary>
+    public static ImageSize ReadSize(byte[] bytes, string nameForErrors)
+    {
+        using var codec = CreateCodec(bytes, nameForErrors);
+        return new ImageSize(codec.Info.Width, codec.Info.Height);
+    }
+
+    internal static DataException SizeMismatch(string maskPath, ImageSize maskSize, string imagePath, ImageSize imageSize) =>
+        new(maskPath, $"mask is {maskSize} but its image {imagePath} is {imageSize}");
+
+    /// <summary>PIL's <c>convert("L")</c>: ITU-R 601 luma in 16-bit fixed point, rounded.</summary>
+    internal static int Luma(int r, int g, int b) => (int)(((uint)r * 19595 + (uint)g * 38470 + (uint)b * 7471 + 0x8000) >> 16);
+
+    private static bool Passes(int level16, MaskRule rule) => rule switch
+    {
+        MaskRule.GreaterThanZero => level16 > 0,
+        MaskRule.AtLeast128 => level16 >= AtLeast128Level16,
+        _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "unknown mask rule"),
+    };
+
+    /// <summary>Binarises a PNG on its stored samples, on a 16-bit scale (8-bit values times 257).</summary>
+    private static BinaryMask Binarise(PngSamples png, MaskRule rule)
+    {
+        var s = png.Samples;
+        int n = png.Width * png.Height, ch = png.Channels, depth = png.BitDepth;
+        var data = new bool[n];
+        switch (png.ColorType)
+        {
+            case 0 or 4 when depth == 16: // grey (+ alpha, ignored)
+                for (int p = 0; p < n; p++) data[p] = Passes(s[p * ch], rule);
+                break;
+            case 0 or 4: // 1/2/4/8-bit grey, scaled to 8 bits as PIL scales it, through a table of every stored value
+            {
+                int maxValue = (1 << depth) - 1;
+                var table = new bool[maxValue + 1];
+                for (int v = 0; v <= maxValue; v++) table[v] = Passes(v * 255 / maxValue * 257, rule);
+                for (int p = 0; p < n; p++) data[p] = table[s[p * ch]];
+                break;
+            }
+            case 2 or 6: // RGB (+ alpha, ignored)
+                int scale = depth == 16 ? 1 : 257;
+                for (int p = 0; p < n; p++) data[p] = Passes(Luma(s[p * ch], s[p * ch + 1], s[p * ch + 2]) * scale, rule);
+                break;
+            default: // palette: the colour's luminance, but a non-zero index is never background under > 0
+            {
+                var table = new bool[png.Palette.Length / 3];
+                for (int i = 0; i < table.Length; i++)
+                    table[i] = Passes(Luma(png.Palette[3 * i], png.Palette[3 * i + 1], png.Palette[3 * i + 2]) * 257, rule)
+                               || (rule == MaskRule.GreaterThanZero && i != 0);
+                for (int p = 0; p < n; p++) data[p] = table[s[p]];
+                break;
+            }
+        }
+        return new BinaryMask(png.Width, png.Height, data);
+    }
+
+    private static SKBitmap DecodeRgba(byte[] bytes, string name)
+    {
+        using var codec = CreateCodec(bytes, name);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
         var status = codec.GetPixels(info, bitmap.GetPixels());
-        if (status != SKCodecResult.Success)
+        if (status == SKCodecResult.Success) return bitmap;
+        bitmap.Dispose();
+        throw status switch
         {
-            bitmap.Dispose();
-            throw new DataException(path, status == SKCodecResult.IncompleteInput ? "truncated image" : $"cannot decode image ({status})");
+            SKCodecResult.IncompleteInput => new DataException(name, $"truncated {codec.EncodedFormat} image"),
+            SKCodecResult.ErrorInInput => new DataException(name, $"corrupt {codec.EncodedFormat} image data"),
+            _ => new DataException(name, $"cannot decode {codec.EncodedFormat} image ({status})"),
+        };
+    }
+
+    private static SKCodec CreateCodec(byte[] bytes, string name)
+    {
+        if (bytes.Length == 0) throw new DataException(name, "empty file (0 bytes)");
+        if (PngSamples.HasSignature(bytes)) PngSamples.CheckPlausible(bytes, name, MaxPixels);
+        var stream = new SKMemoryStream(bytes);
+        var codec = SKCodec.Create(stream, out var result); // on success the codec owns the stream
+        if (codec is null)
+        {
+            stream.Dispose();
+            throw NotAnImage(name, result);
         }
-        return bitmap;
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        {
+            var size = new ImageSize(codec.Info.Width, codec.Info.Height);
+            codec.Dispose();
+            throw new DataException(name, $"image is {size}, more than the limit of {MaxPixels} pixels");
+        }
+        return codec;
+    }
+
+    private static DataException NotAnImage(string name, SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => new DataException(name, "truncated image (header incomplete)"),
+        _ => new DataException(name, $"not a readable image: unknown or corrupt format ({result})"),
+    };
+
+    private static void CheckFile(string path)
+    {
+        if (!File.Exists(path))
+            throw new DataException(path, Directory.Exists(path) ? "is a directory, not an image file" : "file not found");
+        long length = new FileInfo(path).Length;
+        if (length == 0) throw new DataException(path, "empty file (0 bytes)");
+        if (length > MaxFileBytes) throw new DataException(path, $"file of {length} bytes is larger than the limit of {MaxFileBytes}");
+    }
+
+    private static byte[] ReadFile(string path)
+    {
+        CheckFile(path);
+        try { return File.ReadAllBytes(path); }
+        catch (IOException e) { throw new DataException(path, $"cannot read file ({e.Message})", e); }
+        catch (UnauthorizedAccessException e) { throw new DataException(path, $"cannot read file ({e.Message})", e); }
+    }
+
+    private static byte[] ReadStream(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (stream.CanSeek && stream.Length - stream.Position > MaxFileBytes)
+            throw new DataException(name, $"stream of {stream.Length - stream.Position} bytes is larger than the limit of {MaxFileBytes}");
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        int n;
+        while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (buffer.Length + n > MaxFileBytes) throw new DataException(name, $"stream is larger than the limit of {MaxFileBytes} bytes");
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>Writes an RGB image as PNG, atomically (temporary file, then rename).</summary>
-    public static void SaveRgbPng(RgbImage image, string path)
+    public static void SaveRgbPng(RgbImage image, string path) => AtomicFile.WriteAllBytes(path, EncodeRgbPng(image, path));
+
+    /// <summary>Encodes an RGB image as PNG bytes; <paramref name="nameForErrors"/> names it in errors.</summary>
+    public static byte[] EncodeRgbPng(RgbImage image, string nameForErrors = "image")
     {
         var rgba = new byte[image.Width * image.Height * 4];
         for (int i = 0, j = 0; j < image.Pixels.Length; i += 4, j += 3)
@@ -65,7 +234,7 @@ public static class ImageIO
             rgba[i + 2] = image.Pixels[j + 2];
             rgba[i + 3] = 255;
         }
-        SaveRgbaPng(rgba, image.Width, image.Height, path);
+        return EncodePng(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba, nameForErrors);
     }
 
     /// <summary>Writes a mask as an 8-bit grey PNG (0 or 255), atomically.</summary>
@@ -74,20 +243,17 @@ public static class ImageIO
         var grey = new byte[mask.Width * mask.Height];
         for (int i = 0; i < grey.Length; i++) grey[i] = mask.Data[i] ? (byte)255 : (byte)0;
         var info = new SKImageInfo(mask.Width, mask.Height, SKColorType.Gray8, SKAlphaType.Opaque);
-        WritePng(info, grey, path);
+        AtomicFile.WriteAllBytes(path, EncodePng(info, grey, path));
     }
 
-    private static void SaveRgbaPng(byte[] rgba, int width, int height, string path) =>
-        WritePng(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba, path);
-
-    private static unsafe void WritePng(SKImageInfo info, byte[] pixels, string path)
+    private static unsafe byte[] EncodePng(SKImageInfo info, byte[] pixels, string name)
     {
         fixed (byte* p = pixels)
         {
             using var pixmap = new SKPixmap(info, (IntPtr)p, info.RowBytes);
             using var data = pixmap.Encode(SKEncodedImageFormat.Png, 100)
-                ?? throw new DataException(path, "PNG encoding failed");
-            AtomicFile.Write(path, s => data.SaveTo(s));
+                ?? throw new DataException(name, "PNG encoding failed");
+            return data.ToArray();
         }
     }
 }
