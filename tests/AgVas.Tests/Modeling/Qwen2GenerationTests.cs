@@ -1,3 +1,4 @@
+using TorchSharp;
 using AgVas.Inference;
 using AgVas.Modeling;
 using static TorchSharp.torch;
@@ -67,5 +68,18 @@ public class Qwen2GenerationTests
         using var room = Generation.Greedy(lm, prompt, null, options with { StopIds = [], MaxNewTokens = 6 });
         Assert.True(room.Forced[0]);
         Assert.Equal(t[..3].Concat(suffix).ToArray(), room.Tokens[0]);
+    }
+
+    [Fact]
+    public void GenerationLeavesNoLiveTensors()
+    {
+        using var lm = TinyModel(14);
+        using var prompt = lm.Embed(tensor(new long[] { 1, 2, 3, 4 }).unsqueeze(0));
+        var options = new GenerationOptions { MaxNewTokens = 6, RequiredIds = [300], ForcedSuffix = [300] };
+        using (var warm = Generation.Greedy(lm, prompt, null, options)) { }
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 3; i++)
+            using (var r = Generation.Greedy(lm, prompt, null, options with { UseCache = i % 2 == 0 })) { }
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 }
