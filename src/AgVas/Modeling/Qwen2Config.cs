@@ -38,11 +38,11 @@ public sealed record Qwen2Config
         VocabSize = 152000, RmsNormEps = 1e-6, RopeTheta = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 32768,
     };
 
-    /// <summary>A tiny decoder for tests, sized for the tiny tokenizer (<see cref="Text.Qwen2Tokenizer.Tiny"/>: 506 BPE
+    /// <summary>A tiny decoder for tests (width 256 and 4 heads, the LLM width the tiny vision preset is composed with), sized for the tiny tokenizer (<see cref="Text.Qwen2Tokenizer.Tiny"/>: 506 BPE
     /// tokens and 5 specials, 512 rows like Hugging Face's padded vocabularies).</summary>
     public static Qwen2Config Tiny => new()
     {
-        HiddenSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 128,
+        HiddenSize = 256, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, IntermediateSize = 512,
         VocabSize = 512, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = true, MaxPositionEmbeddings = 2048,
     };
 

@@ -31,7 +31,7 @@ public sealed class LlavaOnevisionCheckpointTests : IDisposable
     {
         using var scope = NewDisposeScope();
         var config = Qwen2Config.Tiny with { TieWordEmbeddings = tied };
-        var written = LlavaOnevisionTinyCheckpoint.Write(dir.FullName, layout, config, sharded ? 40_000 : null);
+        var written = LlavaOnevisionTinyCheckpoint.Write(dir.FullName, layout, config, sharded ? 600_000 : null);
         if (sharded) Assert.True(File.Exists(Path.Combine(dir.FullName, "model.safetensors.index.json")));
         var (llm, tokenizer, cfg) = LlavaOnevisionCheckpoint.LoadLanguage(dir.FullName, new LoraConfig());
         Assert.Equal(LlavaOnevisionTinyCheckpoint.ImageTokenId, cfg.ImagePlaceholderId);
@@ -68,7 +68,7 @@ public sealed class LlavaOnevisionCheckpointTests : IDisposable
         var e = Assert.Throws<CheckpointException>(() => Qwen2Checkpoint.Load(new Qwen2ForCausalLM("lm", config), source));
         Assert.StartsWith(path, e.Message);
         Assert.Contains("missing language_model.model.layers.1.mlp.up_proj.weight", e.Message);
-        Assert.Contains("language_model.model.norm.weight has shape [7], expected [64]", e.Message);
+        Assert.Contains("language_model.model.norm.weight has shape [7], expected [256]", e.Message);
         Assert.Contains("unexpected language_model.model.layers.9.self_attn.q_proj.weight", e.Message);
     }
 
@@ -78,7 +78,7 @@ public sealed class LlavaOnevisionCheckpointTests : IDisposable
     public void TruncatedCheckpointIsRejectedNamingTheFile(bool sharded)
     {
         using var scope = NewDisposeScope();
-        LlavaOnevisionTinyCheckpoint.Write(dir.FullName, Qwen2Layout.LlavaLegacy, Qwen2Config.Tiny, sharded ? 40_000 : null);
+        LlavaOnevisionTinyCheckpoint.Write(dir.FullName, Qwen2Layout.LlavaLegacy, Qwen2Config.Tiny, sharded ? 600_000 : null);
         var victim = Directory.GetFiles(dir.FullName, "*.safetensors").Order().Last();
         var bytes = File.ReadAllBytes(victim);
         File.WriteAllBytes(victim, bytes[..(bytes.Length / 2)]);
