@@ -5,6 +5,7 @@ var root = new RootCommand("AG-VAS: anchor-guided zero-shot visual anomaly segme
 foreach (var command in new Command[]
 {
     EvalCommand.Create(),
+    ModelCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Text.Json;
+using AgVas.Checkpoints;
+using AgVas.Modeling;
+using Spectre.Console;
+
+namespace AgVas.Cli.Commands;
+
+/// <summary>
+/// <c>agvas model summary</c>: per-component parameter counts of a preset or of Hugging Face checkpoint directories,
+/// computed from the configuration alone (no weights are allocated or read).
+/// </summary>
+internal static class ModelCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("model", "Inspect model configurations and checkpoints");
+        command.Subcommands.Add(CreateSummary());
+        command.Subcommands.Add(CreateMakeTinyHf());
+        return command;
+    }
+
+    private static Command CreateMakeTinyHf()
+    {
+        var layout = new Option<string>("--layout") { Description = "sam (SamModel) or llava-onevision (LlavaOnevisionForConditionalGeneration)", Required = true };
+        layout.AcceptOnlyFromAmong("sam", "llava-onevision");
+        var output = new Option<string>("--out") { Description = "Directory to write config.json and the safetensors into", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
+        var shard = new Option<long?>("--max-shard-bytes") { Description = "Write sharded safetensors with model.safetensors.index.json, shards of at most this size" };
+        var command = new Command("make-tiny-hf", "Write a tiny random checkpoint in a public Hugging Face layout (same tensor names and config.json keys)");
+        command.Options.Add(layout);
+        command.Options.Add(output);
+        command.Options.Add(seed);
+        command.Options.Add(shard);
+        command.SetAction(parse =>
+        {
+            var dir = parse.GetValue(output)!;
+            try
+            {
+                if (parse.GetValue(layout) == "sam") HuggingFaceVisionTinyCheckpoints.WriteSam(dir, parse.GetValue(seed), parse.GetValue(shard));
+                else HuggingFaceVisionTinyCheckpoints.WriteLlavaOnevision(dir, parse.GetValue(seed), parse.GetValue(shard));
+                Console.WriteLine($"wrote {Path.GetFullPath(dir)}");
+                return 0;
+            }
+            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: {dir}: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command CreateSummary()
+    {
+        var preset = new Option<string?>("--preset") { Description = $"A named preset: {string.Join(", ", VisionPresets.Names)} (with --model: the base for parts the checkpoints do not describe; default ov-0.5b)" };
+        var model = new Option<string[]>("--model") { Description = "A Hugging Face checkpoint directory with config.json (sam, llava_onevision, siglip); repeatable", AllowMultipleArgumentsPerToken = true };
+        var json = new Option<bool>("--json") { Description = "Print {\"components\": {name: {total, trainable}}, \"total\", \"trainable\"} as JSON" };
+        var command = new Command("summary", "Per-component parameter counts (total and trainable) without allocating the weights");
+        command.Options.Add(preset);
+        command.Options.Add(model);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var presetName = parse.GetValue(preset);
+            var dirs = parse.GetValue(model) ?? [];
+            if (presetName is null && dirs.Length == 0)
+            {
+                Console.Error.WriteLine("error: give --preset <name> or --model <dir>");
+                return 2;
+            }
+            try
+            {
+                var components = Summarise(presetName ?? "ov-0.5b", dirs);
+                if (parse.GetValue(json)) Console.WriteLine(ToJson(components));
+                else PrintTable(components);
+                return 0;
+            }
+            catch (Exception e) when (e is ModelConfigException or CheckpointException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The component counts, one provider per side of the model.</summary>
+    internal static IReadOnlyList<KeyValuePair<string, ParameterCount>> Summarise(string presetName, IReadOnlyList<string> modelDirs)
+    {
+        var baseConfig = VisionPresets.Get(presetName);
+        var vision = HuggingFaceVisionConfigs.Compose(baseConfig, modelDirs.Select(d => HuggingFaceVisionConfigs.Read(d, baseConfig.Agmd)));
+        var components = new List<KeyValuePair<string, ParameterCount>>();
+        components.AddRange(VisionParameterCounts.Compute(vision));
+        return components;
+    }
+
+    internal static string ToJson(IReadOnlyList<KeyValuePair<string, ParameterCount>> components)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("components");
+            foreach (var (name, count) in components)
+            {
+                w.WriteStartObject(name);
+                w.WriteNumber("total", count.Total);
+                w.WriteNumber("trainable", count.Trainable);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteNumber("total", components.Sum(c => c.Value.Total));
+            w.WriteNumber("trainable", components.Sum(c => c.Value.Trainable));
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void PrintTable(IReadOnlyList<KeyValuePair<string, ParameterCount>> components)
+    {
+        var table = new Table().AddColumn("component").AddColumn(new TableColumn("total").RightAligned()).AddColumn(new TableColumn("trainable").RightAligned());
+        foreach (var (name, count) in components) table.AddRow(name, $"{count.Total:N0}", $"{count.Trainable:N0}");
+        table.AddRow("[bold]all[/]", $"[bold]{components.Sum(c => c.Value.Total):N0}[/]", $"[bold]{components.Sum(c => c.Value.Trainable):N0}[/]");
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,156 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AgVas.Modeling;
+
+/// <summary>
+/// AGMD, the Anchor-Guided Mask Decoder (AGVAS.md §2): SAM's mask decoder driven by
+/// Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg] (three learnable output tokens + the three refined anchors).
+/// Z0 and f_p (+ its random-Fourier PE) go through the two-way transformer; f_p is upscaled 4× (two transposed convs
+/// with LayerNorm2d and GELU) and each output token t'_c, through its own 3-layer hypernetwork MLP, gives a per-pixel
+/// logit map t'_c · f_p'. P_seg = sigmoid(seg logit); [P_nor, P_ano] = softmax over the (nor, ano) logits;
+/// P = α·P_seg + (1−α)·P_ano; M = P &gt; threshold.
+/// <para>
+/// Resolution: for SAM at 1024 px, f_p is 64×64 and the maps are 256×256, i.e. the 1024² padded input at 1/4 scale.
+/// They are not the image size: <see cref="SamImageTransform.PostProcess"/> upsamples them to the padded input, crops
+/// the valid region and resizes to the original image (SAM's post-processing).
+/// </para>
+/// Parameter names follow HF's <c>SamMaskDecoder</c> where SAM has the part (<c>transformer.*</c>, <c>upscale_conv1</c>,
+/// <c>upscale_layer_norm</c>, <c>upscale_conv2</c>, <c>output_hypernetworks_mlps.{i}.{proj_in,layers.0,proj_out}</c>);
+/// ours are <c>output_tokens</c>, <c>pe_layer</c> (from SAM's <c>shared_image_embedding</c>) and <c>no_mask_embed</c>
+/// (from SAM's <c>prompt_encoder.no_mask_embed</c>).
+/// </summary>
+public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
+{
+    /// <summary>Channel of each anchor in <see cref="AgmdOutput.Logits"/>, the order of Z0.</summary>
+    public const int Nor = 0, Ano = 1, Seg = 2;
+
+    private readonly Embedding output_tokens;
+    private readonly Embedding? no_mask_embed;
+    private readonly PositionEmbeddingRandom pe_layer;
+    private readonly TwoWayTransformer transformer;
+    private readonly ConvTranspose2d upscale_conv1;
+    private readonly LayerNorm2d upscale_layer_norm;
+    private readonly ConvTranspose2d upscale_conv2;
+    private readonly ModuleList<HypernetworkMlp> output_hypernetworks_mlps = new();
+    private readonly AgmdConfig config;
+
+    public Agmd(AgmdConfig config) : base(nameof(Agmd))
+    {
+        int d = config.HiddenSize;
+        output_tokens = nn.Embedding(AgmdConfig.NumAnchors, d);
+        if (config.UseNoMaskEmbed) no_mask_embed = nn.Embedding(1, d);
+        pe_layer = new PositionEmbeddingRandom(d / 2);
+        transformer = new TwoWayTransformer(config);
+        upscale_conv1 = nn.ConvTranspose2d(d, d / 4, 2, stride: 2);
+        upscale_layer_norm = new LayerNorm2d(d / 4);
+        upscale_conv2 = nn.ConvTranspose2d(d / 4, d / 8, 2, stride: 2);
+        for (int i = 0; i < AgmdConfig.NumAnchors; i++) output_hypernetworks_mlps.Add(new HypernetworkMlp(d, d, d / 8, 3));
+        this.config = config;
+        RegisterComponents();
+    }
+
+    /// <param name="pixelEmbedding">f_p: [B, C, H, W] (C = 256, H = W = 64 for SAM)</param>
+    /// <param name="anchors">[h_nor, h_ano, h_seg]: [B, A, C] from the Token Refiner</param>
+    /// <returns>logits [B, A, 4H, 4W] and the derived probability maps and mask</returns>
+    public override AgmdOutput forward(Tensor pixelEmbedding, Tensor anchors)
+    {
+        using var scope = NewDisposeScope();
+        long b = pixelEmbedding.shape[0], c = pixelEmbedding.shape[1], h = pixelEmbedding.shape[2], w = pixelEmbedding.shape[3];
+        var t = output_tokens.weight!.unsqueeze(0).expand(b, -1, -1);              // [B, A, C]
+        var z0 = cat([t, anchors], dim: 1);                                         // [B, 2A, C]
+        var src = pixelEmbedding;                                                   // [B, C, H, W]
+        if (no_mask_embed is not null) src = src + no_mask_embed.weight!.view(1, c, 1, 1); // [B, C, H, W]
+        var pe = pe_layer.Grid(h, w).unsqueeze(0).expand(b, -1, -1, -1);            // [B, C, H, W]
+        var (hs, keys) = transformer.forward(src, pe, z0);                          // [B, 2A, C], [B, HW, C]
+        var img = keys.transpose(1, 2).reshape(b, c, h, w);                         // [B, C, H, W]
+        var up = nn.functional.gelu(upscale_layer_norm.forward(upscale_conv1.forward(img))); // [B, C/4, 2H, 2W]
+        up = nn.functional.gelu(upscale_conv2.forward(up));                         // [B, C/8, 4H, 4W]
+        var hyper = stack(Enumerable.Range(0, AgmdConfig.NumAnchors)
+            .Select(i => output_hypernetworks_mlps[i].forward(hs[.., i, ..])), dim: 1); // [B, A, C/8]
+        long uh = up.shape[2], uw = up.shape[3];
+        var logits = hyper.matmul(up.view(b, c / 8, uh * uw)).view(b, AgmdConfig.NumAnchors, uh, uw); // [B, A, 4H, 4W]
+        return AgmdOutput.FromLogits(logits, config.Alpha, config.Threshold).MoveToOuterDisposeScope();
+    }
+
+    public static long ParameterCount(AgmdConfig c)
+    {
+        long d = c.HiddenSize;
+        long total = AgmdConfig.NumAnchors * d + (c.UseNoMaskEmbed ? d : 0) + TwoWayTransformer.ParameterCount(c);
+        total += d * (d / 4) * 4 + d / 4 + Count.LayerNorm(d / 4) + (d / 4) * (d / 8) * 4 + d / 8;
+        return total + AgmdConfig.NumAnchors * (Count.Linear(d, d) + Count.Linear(d, d) + Count.Linear(d, d / 8));
+    }
+}
+
+/// <summary>SAM's <c>MaskDecoder</c> MLP: <c>proj_in</c>, <c>layers.{0..n-3}</c>, <c>proj_out</c>, ReLU between.</summary>
+internal sealed class HypernetworkMlp : Module<Tensor, Tensor>
+{
+    private readonly Linear proj_in;
+    private readonly ModuleList<Linear> layers = new();
+    private readonly Linear proj_out;
+
+    public HypernetworkMlp(int inputDim, int hiddenDim, int outputDim, int numLayers) : base(nameof(HypernetworkMlp))
+    {
+        proj_in = nn.Linear(inputDim, hiddenDim);
+        for (int i = 0; i < numLayers - 2; i++) layers.Add(nn.Linear(hiddenDim, hiddenDim));
+        proj_out = nn.Linear(hiddenDim, outputDim);
+        RegisterComponents();
+    }
+
+    /// <param name="x">[B, C]</param>
+    /// <returns>[B, C_out]</returns>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = nn.functional.relu(proj_in.forward(x));
+        foreach (var layer in layers) h = nn.functional.relu(layer.forward(h));
+        return proj_out.forward(h).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// What AGMD returns, all at the decoder's low resolution: <see cref="Logits"/> [B, A, h, w] in the order NOR, ANO, SEG;
+/// the probabilities <see cref="PSeg"/> = sigmoid, <see cref="PNor"/>/<see cref="PAno"/> = 2-way softmax, the fused
+/// map <see cref="P"/> and the binary <see cref="Mask"/> (all [B, h, w]). Owns its tensors.
+/// </summary>
+public sealed class AgmdOutput : IDisposable
+{
+    public Tensor Logits { get; }
+    public Tensor PSeg { get; }
+    public Tensor PNor { get; }
+    public Tensor PAno { get; }
+    public Tensor P { get; }
+    public Tensor Mask { get; }
+
+    private AgmdOutput(Tensor logits, Tensor pSeg, Tensor pNor, Tensor pAno, Tensor p, Tensor mask) =>
+        (Logits, PSeg, PNor, PAno, P, Mask) = (logits, pSeg, pNor, pAno, p, mask);
+
+    /// <summary>Derives the maps from logits [B, 3, h, w] (NOR, ANO, SEG).</summary>
+    public static AgmdOutput FromLogits(Tensor logits, double alpha, double threshold)
+    {
+        var pSeg = logits[.., Agmd.Seg].sigmoid();                                  // [B, h, w]
+        var relative = logits[.., Agmd.Nor..(Agmd.Ano + 1)].softmax(1);             // [B, 2, h, w]
+        var pNor = relative[.., 0];                                                 // [B, h, w]
+        var pAno = relative[.., 1];                                                 // [B, h, w]
+        var p = Fuse(pSeg, pAno, alpha);                                            // [B, h, w]
+        return new AgmdOutput(logits, pSeg, pNor, pAno, p, p.gt(threshold));
+    }
+
+    /// <summary>P = α·P_seg + (1−α)·P_ano (any matching shapes).</summary>
+    public static Tensor Fuse(Tensor pSeg, Tensor pAno, double alpha) => pSeg * alpha + pAno * (1 - alpha);
+
+    internal AgmdOutput MoveToOuterDisposeScope()
+    {
+        foreach (var t in All) t.MoveToOuterDisposeScope();
+        return this;
+    }
+
+    private Tensor[] All => [Logits, PSeg, PNor, PAno, P, Mask];
+
+    public void Dispose()
+    {
+        foreach (var t in All) t.Dispose();
+    }
+}

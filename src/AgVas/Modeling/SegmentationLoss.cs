@@ -1,0 +1,82 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AgVas.Modeling;
+
+/// <summary>
+/// The mask part of the AG-VAS loss (AGVAS.md §3): Σ_c λ_bce·BCE(P_c, M_c) + λ_dice·Dice(P_c, M_c) over
+/// c ∈ {NOR, ANO, SEG} with M_SEG = M_ANO = mask, M_NOR = 1 − mask. BCE is computed from logits: for SEG with the
+/// sigmoid form, for NOR/ANO with the 2-way log-softmax (log P_ano, log(1 − P_ano) = log P_nor) so no probability is
+/// ever logged. Dice is LISA's: on probabilities, 1 − (2Σpm/s + ε)/(Σp/s + Σm/s + ε) with s = 1000, ε = 1e-6. Both are
+/// computed per mask (BCE as the mean over pixels) and averaged over the masks of the batch.
+/// </summary>
+public sealed class SegmentationLoss(SegmentationLossConfig config)
+{
+    public SegmentationLossConfig Config { get; } = config;
+
+    /// <param name="logits">[B, 3, h, w] AGMD logits (NOR, ANO, SEG), already at the target's resolution</param>
+    /// <param name="mask">[B, h, w] ground truth in {0, 1} (float or bool); all zero for a normal image</param>
+    public SegmentationLossParts Compute(Tensor logits, Tensor mask)
+    {
+        if (logits.ndim != 4 || logits.shape[1] != AgmdConfig.NumAnchors)
+            throw new ArgumentException($"logits must be [B, 3, h, w], got [{string.Join(", ", logits.shape)}]", nameof(logits));
+        if (mask.ndim != 3 || mask.shape[0] != logits.shape[0] || mask.shape[1] != logits.shape[2] || mask.shape[2] != logits.shape[3])
+            throw new ArgumentException($"mask must be [B, h, w] matching logits [{string.Join(", ", logits.shape)}], got [{string.Join(", ", mask.shape)}]", nameof(mask));
+
+        using var scope = NewDisposeScope();
+        var m = mask.to(logits.dtype).flatten(1);                                    // [B, hw]
+        var notM = 1 - m;                                                            // [B, hw]
+        var seg = logits[.., Agmd.Seg].flatten(1);                                   // [B, hw]
+        var logRel = logits[.., Agmd.Nor..(Agmd.Ano + 1)].log_softmax(1).flatten(2); // [B, 2, hw]
+        var logNor = logRel[.., 0];                                                  // [B, hw]
+        var logAno = logRel[.., 1];                                                  // [B, hw]
+
+        var bceSeg = nn.functional.binary_cross_entropy_with_logits(seg, m, reduction: nn.Reduction.None).mean([1]).mean(); // []
+        var bceAno = (-(m * logAno + notM * logNor)).mean([1]).mean();              // []
+        var bceNor = (-(notM * logNor + m * logAno)).mean([1]).mean();              // []
+
+        var diceSeg = Dice(seg.sigmoid(), m);                                        // []
+        var diceAno = Dice(logAno.exp(), m);                                         // []
+        var diceNor = Dice(logNor.exp(), notM);                                      // []
+
+        double wb = Config.BceWeight, wd = Config.DiceWeight;
+        var total = (bceSeg + bceAno + bceNor) * wb + (diceSeg + diceAno + diceNor) * wd;
+        var parts = new SegmentationLossParts(total, bceSeg, bceNor, bceAno, diceSeg, diceNor, diceAno);
+        parts.MoveToOuterDisposeScope();
+        return parts;
+    }
+
+    /// <summary>LISA's smoothed Dice loss per mask, averaged. p, m: [B, hw] → [].</summary>
+    private Tensor Dice(Tensor p, Tensor m)
+    {
+        double s = Config.DiceScale, eps = Config.DiceEps;
+        var numerator = (p / s * m).sum([1]) * 2;                                    // [B]
+        var denominator = (p / s).sum([1]) + (m / s).sum([1]);                       // [B]
+        return (1 - (numerator + eps) / (denominator + eps)).mean();                 // []
+    }
+}
+
+/// <summary>The loss parts, each a scalar tensor; <see cref="Total"/> is the weighted sum. Owns its tensors.</summary>
+public sealed class SegmentationLossParts(Tensor total, Tensor bceSeg, Tensor bceNor, Tensor bceAno, Tensor diceSeg, Tensor diceNor, Tensor diceAno) : IDisposable
+{
+    public Tensor Total { get; } = total;
+    public Tensor BceSeg { get; } = bceSeg;
+    public Tensor BceNor { get; } = bceNor;
+    public Tensor BceAno { get; } = bceAno;
+    public Tensor DiceSeg { get; } = diceSeg;
+    public Tensor DiceNor { get; } = diceNor;
+    public Tensor DiceAno { get; } = diceAno;
+
+    private Tensor[] All => [Total, BceSeg, BceNor, BceAno, DiceSeg, DiceNor, DiceAno];
+
+    internal void MoveToOuterDisposeScope()
+    {
+        foreach (var t in All) t.MoveToOuterDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in All) t.Dispose();
+    }
+}

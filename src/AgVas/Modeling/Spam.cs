@@ -1,0 +1,101 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AgVas.Modeling;
+
+/// <summary>
+/// SPAM, the Semantic-Pixel Alignment Module (AGVAS.md §2):
+/// f_align = LayerNorm(Lin_s(f_s) + MHCA(Q = Lin_s(f_s), K = Lin_p(f_p + PE), V = Lin_p(f_p))).
+/// Queries come from the semantic tokens, keys and values from the pixel tokens, so f_align has as many tokens as f_s.
+/// AG-VAS (ours): width D = LLM hidden size, heads = LLM heads, residual + LayerNorm, PE = SAM's random-Fourier dense PE
+/// of the pixel grid added in f_p's space (keys only), per <see cref="SpamConfig.PositionalEncoding"/>.
+/// </summary>
+public sealed class Spam : Module<Tensor, Tensor, Tensor>
+{
+    private readonly Linear lin_s;
+    private readonly Linear lin_p;
+    private readonly MultiHeadCrossAttention cross_attn;
+    private readonly LayerNorm layer_norm;
+    private readonly PositionEmbeddingRandom? pe_layer;
+    private readonly Parameter? pos_embed;
+
+    public Spam(SpamConfig config) : base(nameof(Spam))
+    {
+        lin_s = nn.Linear(config.SemanticDim, config.Dim);
+        lin_p = nn.Linear(config.PixelDim, config.Dim);
+        cross_attn = new MultiHeadCrossAttention(config.Dim, config.NumHeads);
+        layer_norm = nn.LayerNorm(config.Dim, config.LayerNormEps);
+        switch (config.PositionalEncoding)
+        {
+            case SpamPositionalEncoding.Fourier:
+                pe_layer = new PositionEmbeddingRandom(config.PixelDim / 2);
+                break;
+            case SpamPositionalEncoding.Learned:
+                pos_embed = new Parameter(randn(config.PixelDim, config.PixelGridSize, config.PixelGridSize) * 0.02);
+                break;
+        }
+        RegisterComponents();
+    }
+
+    /// <param name="semantic">f_s: [B, N_s, C_s] projected visual tokens</param>
+    /// <param name="pixel">f_p: [B, C_p, H, W] pixel embedding</param>
+    /// <returns>f_align: [B, N_s, D]</returns>
+    public override Tensor forward(Tensor semantic, Tensor pixel)
+    {
+        using var scope = NewDisposeScope();
+        long h = pixel.shape[2], w = pixel.shape[3];
+        var q = lin_s.forward(semantic);                                     // [B, N_s, D]
+        var fp = pixel.flatten(2).transpose(1, 2);                           // [B, N_p, C_p]
+        var keysIn = fp;                                                     // [B, N_p, C_p]
+        if (pe_layer is not null) keysIn = fp + pe_layer.Grid(h, w).flatten(1).transpose(0, 1); // [B, N_p, C_p]
+        else if (pos_embed is not null) keysIn = fp + pos_embed.flatten(1).transpose(0, 1);   // [B, N_p, C_p]
+        var k = lin_p.forward(keysIn);                                       // [B, N_p, D]
+        var v = lin_p.forward(fp);                                           // [B, N_p, D]
+        var y = layer_norm.forward(q + cross_attn.forward(q, k, v));         // [B, N_s, D]
+        return y.MoveToOuterDisposeScope();
+    }
+
+    public static long ParameterCount(SpamConfig c)
+    {
+        long total = Count.Linear(c.SemanticDim, c.Dim) + Count.Linear(c.PixelDim, c.Dim) + 4 * Count.Linear(c.Dim, c.Dim) + Count.LayerNorm(c.Dim);
+        if (c.PositionalEncoding == SpamPositionalEncoding.Learned) total += (long)c.PixelDim * c.PixelGridSize * c.PixelGridSize;
+        return total;
+    }
+}
+
+/// <summary>Standard multi-head attention with q/k/v/out projections (bias), scale head_dim^-1/2.</summary>
+internal sealed class MultiHeadCrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly Linear q_proj;
+    private readonly Linear k_proj;
+    private readonly Linear v_proj;
+    private readonly Linear out_proj;
+    private readonly int heads;
+
+    public MultiHeadCrossAttention(int dim, int heads) : base(nameof(MultiHeadCrossAttention))
+    {
+        q_proj = nn.Linear(dim, dim);
+        k_proj = nn.Linear(dim, dim);
+        v_proj = nn.Linear(dim, dim);
+        out_proj = nn.Linear(dim, dim);
+        this.heads = heads;
+        RegisterComponents();
+    }
+
+    /// <param name="q">[B, Nq, D]</param>
+    /// <param name="k">[B, Nk, D]</param>
+    /// <param name="v">[B, Nk, D]</param>
+    /// <returns>[B, Nq, D]</returns>
+    public override Tensor forward(Tensor q, Tensor k, Tensor v)
+    {
+        using var scope = NewDisposeScope();
+        var qh = q_proj.forward(q).view(q.shape[0], q.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nq, D/heads]
+        var kh = k_proj.forward(k).view(k.shape[0], k.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
+        var vh = v_proj.forward(v).view(v.shape[0], v.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
+        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh);                     // [B, heads, Nq, D/heads]
+        o = o.transpose(1, 2).flatten(2);                                                   // [B, Nq, D]
+        return out_proj.forward(o).MoveToOuterDisposeScope();
+    }
+}

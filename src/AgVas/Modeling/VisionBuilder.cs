@@ -1,0 +1,146 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AgVas.Modeling;
+
+/// <summary>
+/// The one place that checks a <see cref="VisionConfig"/> and builds its modules. Every failed invariant raises
+/// <see cref="ModelConfigException"/> naming the field, e.g. <c>PixelEncoder.NumAttentionHeads</c>.
+/// </summary>
+public static class VisionBuilder
+{
+    /// <summary>Builds the six components with fresh random weights (no disk or network access).</summary>
+    public static VisionSide Build(VisionConfig config)
+    {
+        Validate(config);
+        return new VisionSide(config);
+    }
+
+    public static void Validate(VisionConfig c)
+    {
+        var s = c.SemanticEncoder;
+        Positive("SemanticEncoder.HiddenSize", s.HiddenSize);
+        Positive("SemanticEncoder.IntermediateSize", s.IntermediateSize);
+        Positive("SemanticEncoder.NumHiddenLayers", s.NumHiddenLayers);
+        Positive("SemanticEncoder.NumAttentionHeads", s.NumAttentionHeads);
+        Positive("SemanticEncoder.PatchSize", s.PatchSize);
+        if (s.ImageSize < s.PatchSize) throw new ModelConfigException("SemanticEncoder.ImageSize", $"{s.ImageSize} is smaller than SemanticEncoder.PatchSize = {s.PatchSize}");
+        Divisible("SemanticEncoder.HiddenSize", s.HiddenSize, "SemanticEncoder.NumAttentionHeads", s.NumAttentionHeads);
+        if (s.LayersUsed < 1 || s.LayersUsed > s.NumHiddenLayers)
+            throw new ModelConfigException("SemanticEncoder.FeatureLayer", $"{s.FeatureLayer} selects no encoder layer of {s.NumHiddenLayers}");
+
+        var pr = c.Projector;
+        Equal("Projector.InputSize", pr.InputSize, "SemanticEncoder.HiddenSize", s.HiddenSize);
+        Positive("Projector.OutputSize", pr.OutputSize);
+
+        var p = c.PixelEncoder;
+        Positive("PixelEncoder.HiddenSize", p.HiddenSize);
+        Positive("PixelEncoder.NumHiddenLayers", p.NumHiddenLayers);
+        Positive("PixelEncoder.NumAttentionHeads", p.NumAttentionHeads);
+        Positive("PixelEncoder.MlpDim", p.MlpDim);
+        Positive("PixelEncoder.PatchSize", p.PatchSize);
+        Positive("PixelEncoder.OutputChannels", p.OutputChannels);
+        Positive("PixelEncoder.WindowSize", p.WindowSize);
+        if (p.AttentionQueryChunk < 0) throw new ModelConfigException("PixelEncoder.AttentionQueryChunk", $"{p.AttentionQueryChunk} is negative");
+        Divisible("PixelEncoder.HiddenSize", p.HiddenSize, "PixelEncoder.NumAttentionHeads", p.NumAttentionHeads);
+        Divisible("PixelEncoder.ImageSize", p.ImageSize, "PixelEncoder.PatchSize", p.PatchSize);
+        foreach (var g in p.GlobalAttnIndexes)
+            if (g < 0 || g >= p.NumHiddenLayers)
+                throw new ModelConfigException("PixelEncoder.GlobalAttnIndexes", $"layer {g} is outside 0..{p.NumHiddenLayers - 1}");
+
+        var sp = c.Spam;
+        Equal("Spam.SemanticDim", sp.SemanticDim, "Projector.OutputSize", pr.OutputSize);
+        Equal("Spam.PixelDim", sp.PixelDim, "PixelEncoder.OutputChannels", p.OutputChannels);
+        Equal("Spam.PixelGridSize", sp.PixelGridSize, "PixelEncoder grid (ImageSize / PatchSize)", p.GridSize);
+        Positive("Spam.Dim", sp.Dim);
+        Positive("Spam.NumHeads", sp.NumHeads);
+        Divisible("Spam.Dim", sp.Dim, "Spam.NumHeads", sp.NumHeads);
+        if (sp.PositionalEncoding == SpamPositionalEncoding.Fourier && sp.PixelDim % 2 != 0)
+            throw new ModelConfigException("Spam.PixelDim", $"{sp.PixelDim} must be even for the Fourier positional encoding");
+
+        var t = c.TokenRefiner;
+        Equal("TokenRefiner.InputDim", t.InputDim, "Projector.OutputSize (LLM hidden size)", pr.OutputSize);
+
+        var a = c.Agmd;
+        Equal("Agmd.HiddenSize", a.HiddenSize, "PixelEncoder.OutputChannels", p.OutputChannels);
+        Equal("TokenRefiner.OutputDim", t.OutputDim, "Agmd.HiddenSize", a.HiddenSize);
+        Positive("Agmd.NumHiddenLayers", a.NumHiddenLayers);
+        Positive("Agmd.NumAttentionHeads", a.NumAttentionHeads);
+        Positive("Agmd.MlpDim", a.MlpDim);
+        Positive("Agmd.AttentionDownsampleRate", a.AttentionDownsampleRate);
+        Divisible("Agmd.HiddenSize", a.HiddenSize, "8 (the upscaling halves the width three times)", 8);
+        Divisible("Agmd.HiddenSize", a.HiddenSize, "Agmd.AttentionDownsampleRate", a.AttentionDownsampleRate);
+        Divisible("Agmd.HiddenSize / Agmd.AttentionDownsampleRate", a.HiddenSize / a.AttentionDownsampleRate, "Agmd.NumAttentionHeads", a.NumAttentionHeads);
+        if (a.Alpha is < 0 or > 1 || double.IsNaN(a.Alpha)) throw new ModelConfigException("Agmd.Alpha", $"{a.Alpha} is outside [0, 1]");
+        if (a.Threshold is <= 0 or >= 1 || double.IsNaN(a.Threshold)) throw new ModelConfigException("Agmd.Threshold", $"{a.Threshold} is outside (0, 1)");
+
+        var l = c.Loss;
+        if (l.BceWeight < 0) throw new ModelConfigException("Loss.BceWeight", $"{l.BceWeight} is negative");
+        if (l.DiceWeight < 0) throw new ModelConfigException("Loss.DiceWeight", $"{l.DiceWeight} is negative");
+        if (l.DiceScale <= 0) throw new ModelConfigException("Loss.DiceScale", $"{l.DiceScale} must be positive");
+    }
+
+    private static void Positive(string field, int value)
+    {
+        if (value <= 0) throw new ModelConfigException(field, $"{value} must be positive");
+    }
+
+    private static void Divisible(string field, int value, string byField, int by)
+    {
+        if (by <= 0 || value % by != 0) throw new ModelConfigException(field, $"{value} is not divisible by {byField} = {by}");
+    }
+
+    private static void Equal(string field, int value, string otherField, int other)
+    {
+        if (value != other) throw new ModelConfigException(field, $"{value} must equal {otherField} = {other}");
+    }
+}
+
+/// <summary>
+/// The vision and mask side as one module tree: <c>semantic_encoder</c>, <c>projector</c>, <c>pixel_encoder</c>
+/// (frozen), <c>spam</c>, <c>token_refiner</c>, <c>agmd</c> (trainable). The full AgVasModel wires these around the LLM;
+/// this class only holds them and freezes the encoders.
+/// </summary>
+public sealed class VisionSide : nn.Module
+{
+    private readonly SemanticEncoder semantic_encoder;
+    private readonly Projector projector;
+    private readonly PixelEncoder pixel_encoder;
+    private readonly Spam spam;
+    private readonly TokenRefiner token_refiner;
+    private readonly Agmd agmd;
+
+    internal VisionSide(VisionConfig config) : base(nameof(VisionSide))
+    {
+        Config = config;
+        semantic_encoder = new SemanticEncoder(config.SemanticEncoder);
+        projector = new Projector(config.Projector);
+        pixel_encoder = new PixelEncoder(config.PixelEncoder);
+        spam = new Spam(config.Spam);
+        token_refiner = new TokenRefiner(config.TokenRefiner);
+        agmd = new Agmd(config.Agmd);
+        RegisterComponents();
+        foreach (var frozen in new nn.Module[] { semantic_encoder, projector, pixel_encoder })
+            foreach (var parameter in frozen.parameters()) parameter.requires_grad = false;
+    }
+
+    public VisionConfig Config { get; }
+    public SemanticEncoder SemanticEncoder => semantic_encoder;
+    public Projector Projector => projector;
+    public PixelEncoder PixelEncoder => pixel_encoder;
+    public Spam Spam => spam;
+    public TokenRefiner TokenRefiner => token_refiner;
+    public Agmd Agmd => agmd;
+
+    /// <summary>The components by their summary names, in data-flow order.</summary>
+    public IReadOnlyList<(string Name, nn.Module Module)> Components =>
+    [
+        (VisionParameterCounts.SemanticEncoder, semantic_encoder),
+        (VisionParameterCounts.Projector, projector),
+        (VisionParameterCounts.PixelEncoder, pixel_encoder),
+        (VisionParameterCounts.Spam, spam),
+        (VisionParameterCounts.TokenRefiner, token_refiner),
+        (VisionParameterCounts.Agmd, agmd),
+    ];
+}

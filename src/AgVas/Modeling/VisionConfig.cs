@@ -1,0 +1,151 @@
+namespace AgVas.Modeling;
+
+/// <summary>
+/// Semantic encoder F_s: the SigLIP vision transformer (AGVAS.md §2). Names follow Hugging Face's <c>SiglipVisionConfig</c>.
+/// </summary>
+/// <param name="FeatureLayer">
+/// Which hidden state feeds the projector, indexed like HF's <c>hidden_states</c> tuple (entry 0 is the embedding output,
+/// entry i the output of layer i; negative counts from the end). LLaVA-OneVision uses -1 with strategy "full": the
+/// output of the last layer of its (already truncated, 26-layer) tower, all 729 tokens, <b>without</b> the post-layernorm.
+/// </param>
+public sealed record SemanticEncoderConfig(
+    int HiddenSize,
+    int IntermediateSize,
+    int NumHiddenLayers,
+    int NumAttentionHeads,
+    int ImageSize,
+    int PatchSize,
+    int NumChannels = 3,
+    double LayerNormEps = 1e-6,
+    Activation HiddenAct = Activation.GeluTanh,
+    int FeatureLayer = -1)
+{
+    /// <summary>Side of the patch grid; the valid convolution drops a remainder (384 / 14 → 27).</summary>
+    public int GridSize => ImageSize / PatchSize;
+    /// <summary>N_s: visual tokens per image.</summary>
+    public int NumPatches => GridSize * GridSize;
+    /// <summary>How many encoder layers run to produce the selected hidden state.</summary>
+    public int LayersUsed => FeatureLayer < 0 ? NumHiddenLayers + 1 + FeatureLayer : FeatureLayer;
+}
+
+/// <summary>LLaVA-OneVision <c>mlp2x_gelu</c> visual projector: Linear → GELU → Linear, semantic width → LLM hidden size.</summary>
+public sealed record ProjectorConfig(int InputSize, int OutputSize, Activation HiddenAct = Activation.Gelu);
+
+/// <summary>
+/// Pixel encoder F_p: SAM's ViT image encoder. Names follow Hugging Face's <c>SamVisionConfig</c>.
+/// </summary>
+/// <param name="AttentionQueryChunk">
+/// AG-VAS (ours, speed/memory only): attention with relative positions runs over bands of about this many query
+/// tokens, bounding the global layers' bias and weight tensors; 0 = all queries at once. Results are identical.
+/// </param>
+public sealed record PixelEncoderConfig(
+    int HiddenSize,
+    int NumHiddenLayers,
+    int NumAttentionHeads,
+    int MlpDim,
+    IReadOnlyList<int> GlobalAttnIndexes,
+    int ImageSize = 1024,
+    int PatchSize = 16,
+    int OutputChannels = 256,
+    int WindowSize = 14,
+    bool QkvBias = true,
+    bool UseAbsPos = true,
+    bool UseRelPos = true,
+    double LayerNormEps = 1e-6,
+    int NumChannels = 3,
+    Activation HiddenAct = Activation.Gelu,
+    int AttentionQueryChunk = 1024)
+{
+    /// <summary>Side of the token grid (64 for SAM at 1024 px).</summary>
+    public int GridSize => ImageSize / PatchSize;
+    public bool IsGlobal(int layer) => GlobalAttnIndexes.Contains(layer);
+}
+
+/// <summary>How SPAM encodes the position of the pixel tokens used as keys.</summary>
+public enum SpamPositionalEncoding
+{
+    /// <summary>SAM's random-Fourier dense PE of the pixel grid, added to f_p before Lin_p for the keys (default, no extra parameters).</summary>
+    Fourier,
+    /// <summary>A learned [C_p, H_p, W_p] table added to f_p before Lin_p for the keys.</summary>
+    Learned,
+    /// <summary>No positional encoding.</summary>
+    None,
+}
+
+/// <summary>
+/// SPAM (Semantic-Pixel Alignment Module, AGVAS.md §2). <paramref name="SemanticDim"/> is the width of f_s (the projector
+/// output = LLM hidden size), <paramref name="PixelDim"/> that of f_p (256 for SAM), <paramref name="Dim"/> the common width D.
+/// </summary>
+public sealed record SpamConfig(
+    int SemanticDim,
+    int PixelDim,
+    int Dim,
+    int NumHeads,
+    int PixelGridSize,
+    SpamPositionalEncoding PositionalEncoding = SpamPositionalEncoding.Fourier,
+    double LayerNormEps = 1e-5);
+
+/// <summary>Token Refiner: Linear(d,d) → ReLU → Linear(d, decoder width), shared by the three anchors unless <paramref name="Shared"/> is false.</summary>
+public sealed record TokenRefinerConfig(int InputDim, int OutputDim, bool Shared = true);
+
+/// <summary>
+/// AGMD (Anchor-Guided Mask Decoder): SAM's mask decoder with Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg].
+/// Names follow Hugging Face's <c>SamMaskDecoderConfig</c>; α and the threshold are ours (§2).
+/// </summary>
+/// <param name="UseNoMaskEmbed">
+/// AG-VAS (ours): add SAM's "no mask" dense prompt embedding to f_p as SAM does without a mask prompt, so that a
+/// decoder initialised from SAM sees the inputs it was trained on.
+/// </param>
+public sealed record AgmdConfig(
+    int HiddenSize = 256,
+    int NumHiddenLayers = 2,
+    int NumAttentionHeads = 8,
+    int MlpDim = 2048,
+    int AttentionDownsampleRate = 2,
+    double Alpha = 0.5,
+    double Threshold = 0.5,
+    double LayerNormEps = 1e-6,
+    bool UseNoMaskEmbed = true)
+{
+    /// <summary>A = 3 anchors and as many learnable output tokens, in the order NOR, ANO, SEG.</summary>
+    public const int NumAnchors = 3;
+    /// <summary>Width of the upscaled embedding and of each hypernetwork output (SAM: 256 / 8 = 32).</summary>
+    public int UpscaledDim => HiddenSize / 8;
+}
+
+/// <summary>Segmentation loss weights (AGVAS.md §3): λ_bce·BCE + λ_dice·Dice per anchor; Dice smoothed as LISA's.</summary>
+public sealed record SegmentationLossConfig(double BceWeight = 0.5, double DiceWeight = 2.0, double DiceScale = 1000.0, double DiceEps = 1e-6);
+
+/// <summary>
+/// The whole vision and mask side of AG-VAS. The LLM width enters in three places (projector output, SPAM, Token Refiner
+/// input): set them together with <see cref="WithLlm"/>. Built and validated by <see cref="VisionBuilder"/>.
+/// </summary>
+public sealed record VisionConfig(
+    SemanticEncoderConfig SemanticEncoder,
+    ProjectorConfig Projector,
+    PixelEncoderConfig PixelEncoder,
+    SpamConfig Spam,
+    TokenRefinerConfig TokenRefiner,
+    AgmdConfig Agmd,
+    SegmentationLossConfig Loss)
+{
+    /// <summary>Composes the parts with the LLM width and head count (ours: SPAM width D = LLM hidden size, heads = LLM heads).</summary>
+    public static VisionConfig Compose(SemanticEncoderConfig semantic, PixelEncoderConfig pixel, AgmdConfig agmd,
+        int llmHiddenSize, int llmNumHeads, SpamPositionalEncoding spamPe = SpamPositionalEncoding.Fourier,
+        bool sharedRefiner = true, SegmentationLossConfig? loss = null) =>
+        new(semantic,
+            new ProjectorConfig(semantic.HiddenSize, llmHiddenSize),
+            pixel,
+            new SpamConfig(llmHiddenSize, pixel.OutputChannels, llmHiddenSize, llmNumHeads, pixel.GridSize, spamPe),
+            new TokenRefinerConfig(llmHiddenSize, agmd.HiddenSize, sharedRefiner),
+            agmd,
+            loss ?? new SegmentationLossConfig());
+
+    /// <summary>This configuration re-targeted at an LLM of the given hidden size and head count.</summary>
+    public VisionConfig WithLlm(int llmHiddenSize, int llmNumHeads) => this with
+    {
+        Projector = Projector with { OutputSize = llmHiddenSize },
+        Spam = Spam with { SemanticDim = llmHiddenSize, Dim = llmHiddenSize, NumHeads = llmNumHeads },
+        TokenRefiner = TokenRefiner with { InputDim = llmHiddenSize },
+    };
+}
