@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using AgVas.Checkpoints;
+using AgVas.Data;
 using AgVas.Inference;
 using AgVas.Modeling;
+using AgVas.Text;
 using static TorchSharp.torch;
 
 namespace AgVas.Bench;
@@ -13,6 +16,7 @@ internal static class LanguageBench
 {
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] == "e2e") return EndToEnd(args[1..]);
         var preset = args.Length > 0 ? args[0] : "tiny";
         int promptLength = args.Length > 1 ? int.Parse(args[1]) : 256;
         int newTokens = args.Length > 2 ? int.Parse(args[2]) : 32;
@@ -49,6 +53,36 @@ internal static class LanguageBench
                 Console.WriteLine($"time to first token {ttft * 1000:F0} ms; decode {decodeRate:F1} tokens/s " +
                                   $"({result.Tokens[0].Length} tokens in {total:F2} s); peak RSS {PeakRssMiB():F0} MiB");
         }
+        return 0;
+    }
+
+    /// <summary>End-to-end time per image with the full random model: image → encoders → LLM generation (greedy, KV cache,
+    /// N new tokens at most) → anchors → AGMD → maps and mask at the original size. Usage: language e2e [preset] [images] [N].</summary>
+    private static int EndToEnd(string[] args)
+    {
+        var preset = args.Length > 0 ? args[0] : "tiny";
+        int count = args.Length > 1 ? int.Parse(args[1]) : 8;
+        int newTokens = args.Length > 2 ? int.Parse(args[2]) : 16;
+        manual_seed(0);
+        var config = AgVasConfig.Preset(preset);
+        using var model = new AgVasModel(config);
+        var tokenizer = Qwen2Tokenizer.Tiny();
+        LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, "tiny");
+        var predictor = new AgVasPredictor(model, tokenizer, new PredictorOptions { MaxNewTokens = newTokens });
+        var rng = new Random(1);
+        RgbImage Image()
+        {
+            var pixels = new byte[320 * 240 * 3];
+            rng.NextBytes(pixels);
+            return new RgbImage(320, 240, pixels);
+        }
+        Console.WriteLine($"preset {preset}: {model.parameters().Sum(p => p.numel()):N0} parameters, N_s = {config.Vision.SemanticEncoder.NumPatches}, " +
+                          $"pixel input {config.Vision.PixelEncoder.ImageSize} px, up to {newTokens} new tokens, RSS {PeakRssMiB():F0} MiB");
+        predictor.Predict([Image()], InstructionType.DirectSegmentation);   // warm-up
+        var sw = Stopwatch.StartNew();
+        int forced = 0;
+        for (int i = 0; i < count; i++) forced += predictor.Predict([Image()], InstructionType.DirectSegmentation)[0].AnchorsForced ? 1 : 0;
+        Console.WriteLine($"{sw.Elapsed.TotalSeconds / count:F2} s per 320×240 image ({count} images, {forced} with forced anchors); peak RSS {PeakRssMiB():F0} MiB");
         return 0;
     }
 

@@ -46,4 +46,34 @@ public static class LlavaOnevisionCheckpoint
         }
         return (llm, tokenizer, config);
     }
+
+    /// <summary>The whole AG-VAS model from public checkpoints: LLaVA-OneVision-hf (SigLIP, projector, Qwen2, tokenizer)
+    /// and SAM (pixel encoder, mask decoder → AGMD). Sizes come from the two config.json files; what they do not describe
+    /// (SPAM options, AGMD α/threshold, loss weights) from <paramref name="basePreset"/>. New modules (SPAM, refiner,
+    /// anchor rows, LoRA, AGMD's output tokens) keep their random initialisation.</summary>
+    public static (AgVasModel Model, Qwen2Tokenizer Tokenizer) LoadModel(string llavaDirectory, string samDirectory,
+        string basePreset = "ov-0.5b", LoraConfig? lora = null)
+    {
+        var (config, tokenizer) = ReadLanguageFiles(llavaDirectory);
+        var text = config.TextConfig!;
+        var baseVision = VisionPresets.Get(basePreset);
+        var vision = HuggingFaceVisionConfigs.Compose(baseVision,
+            [HuggingFaceVisionConfigs.Read(llavaDirectory, baseVision.Agmd), HuggingFaceVisionConfigs.Read(samDirectory, baseVision.Agmd)])
+            .WithLlm(text.HiddenSize, text.NumAttentionHeads);
+        var model = new AgVasModel(new AgVasConfig(vision, text, lora ?? new LoraConfig(), config.ImagePlaceholderId));
+        try
+        {
+            HuggingFaceVisionLoader.LoadLlavaOnevision(llavaDirectory, model.Vision);
+            HuggingFaceVisionLoader.LoadSam(samDirectory, model.Vision);
+            using var source = TensorSource.Open(llavaDirectory);
+            source.Validate();
+            Qwen2Checkpoint.Load(model.Llm.LanguageModel, source);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return (model, tokenizer);
+    }
 }
