@@ -9,6 +9,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["matmul"] = ("fp32 matmul rate of TorchSharp on this machine (the yardstick for model FLOP utilisation)", MatmulBench.Run),
     ["eval"] = ("agvas eval on 2,000 generated 256x256 images in 10 categories vs the scikit-learn reference: [--images N] [--categories C] [--size S] [--keep] [--no-python] [--dir D]", EvalBench.Run),
     ["synth"] = ("Anomaly-Seg synthesis samples/s and peak memory (generation alone and with PNG writing)", SynthBench.Run),
+    ["language"] = ("LLM greedy generation: time to first token, tokens/s, peak memory (language [tiny|ov-0.5b] [P] [N])", LanguageBench.Run),
     ["vision"] = ("forward latency, peak memory and GFLOP/s of the SAM ViT-B encoder at 1024² and of the tiny vision side", VisionBench.Run),
     ["safetensors"] = ("sharded safetensors write/read throughput and load memory overhead: [MB=512] [dir to keep]", SafeTensorsBench.Run),
 };

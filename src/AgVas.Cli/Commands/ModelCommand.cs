@@ -17,6 +17,43 @@ internal static class ModelCommand
         var command = new Command("model", "Inspect model configurations and checkpoints");
         command.Subcommands.Add(CreateSummary());
         command.Subcommands.Add(CreateMakeTinyHf());
+        command.Subcommands.Add(CreateInit());
+        return command;
+    }
+
+    private static Command CreateInit()
+    {
+        var preset = new Option<string>("--preset") { Description = $"Preset: {string.Join(", ", AgVasConfig.PresetNames)}", Required = true };
+        preset.AcceptOnlyFromAmong([.. AgVasConfig.PresetNames]);
+        var output = new Option<string>("--out") { Description = "Model directory to write (model.safetensors, agvas_config.json, tokenizer.json)", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Random seed", DefaultValueFactory = _ => 0 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.json to ship (e.g. LLaVA-OneVision's); default: the built-in tiny tokenizer" };
+        var command = new Command("init", "Write a randomly initialised AG-VAS model in our model-directory format");
+        command.Options.Add(preset);
+        command.Options.Add(output);
+        command.Options.Add(seed);
+        command.Options.Add(tokenizer);
+        command.SetAction(parse =>
+        {
+            var dir = parse.GetValue(output)!;
+            try
+            {
+                var config = AgVasConfig.Preset(parse.GetValue(preset)!);
+                var tokenizerPath = parse.GetValue(tokenizer);
+                var tok = tokenizerPath is null ? Text.Qwen2Tokenizer.Tiny() : Text.Qwen2Tokenizer.Load(tokenizerPath);
+                LlavaOnevisionCheckpoint.AddAnchors(tok, config.Llm.VocabSize, tokenizerPath ?? "tiny tokenizer");
+                TorchSharp.torch.manual_seed(parse.GetValue(seed));
+                using var model = new AgVasModel(config);
+                AgVasModelDirectory.Save(dir, model, tok);
+                Console.WriteLine($"wrote {Path.GetFullPath(dir)} ({model.parameters().Sum(p => p.numel()):N0} parameters)");
+                return 0;
+            }
+            catch (Exception e) when (e is ModelConfigException or CheckpointException or Text.TokenizerException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
         return command;
     }
 
@@ -92,7 +129,21 @@ internal static class ModelCommand
         var vision = HuggingFaceVisionConfigs.Compose(baseConfig, modelDirs.Select(d => HuggingFaceVisionConfigs.Read(d, baseConfig.Agmd)));
         var components = new List<KeyValuePair<string, ParameterCount>>();
         components.AddRange(VisionParameterCounts.Compute(vision));
+        var llava = modelDirs.Select(d => Directory.Exists(d) ? Path.Combine(d, LlavaOnevisionCheckpoint.ConfigFileName) : d)
+            .Where(f => File.Exists(f) && IsLlavaOnevision(f)).Select(LlavaOnevisionConfig.Load).FirstOrDefault();
+        var llm = llava?.TextConfig ?? AgVasConfig.Preset(presetName).Llm;
+        components.AddRange(LlmParameterCounts.Compute(llm, new LoraConfig()));
         return components;
+    }
+
+    private static bool IsLlavaOnevision(string configPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+            return doc.RootElement.TryGetProperty("model_type", out var t) && t.GetString() == "llava_onevision";
+        }
+        catch (JsonException) { return false; }
     }
 
     internal static string ToJson(IReadOnlyList<KeyValuePair<string, ParameterCount>> components)

@@ -1,7 +1,7 @@
 namespace AgVas.Data;
 
 /// <summary>
-/// A CSV manifest (as <c>/work/shared/data/real/dev.csv</c>): required columns <c>source,category,label,image,mask</c>,
+/// A CSV manifest (as the shared real set's <c>dev.csv</c>): required columns <c>source,category,label,image,mask</c>,
 /// optional <c>defect</c> and <c>mask_rule</c> (<c>gt0</c> or <c>ge128</c>; empty means gt0); other columns are ignored.
 /// Paths are relative to the CSV's folder; <c>;</c> joins several mask files of one image (OR-ed).
 /// </summary>

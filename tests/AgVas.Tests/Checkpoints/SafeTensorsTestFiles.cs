@@ -3,16 +3,7 @@ using System.Text;
 
 namespace AgVas.Tests.Checkpoints;
 
-/// <summary>A temporary directory removed on dispose, and raw safetensors bytes built by hand.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("agvas-st-").FullName;
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
+/// <summary>Raw safetensors bytes built by hand.</summary>
 internal static class RawSafeTensors
 {
     public static string FixturePath(params string[] parts) =>

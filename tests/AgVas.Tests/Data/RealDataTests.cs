@@ -3,14 +3,14 @@ using AgVas.Data;
 
 namespace AgVas.Tests.Data;
 
-/// <summary>The real set in /work/shared/data/real: every mask reproduces the collector's foreground fraction, every image decodes.</summary>
+/// <summary>The shared real set (../shared/data/real): every mask reproduces the collector's foreground fraction, every image decodes.</summary>
 public class RealDataTests
 {
     [SkippableFact]
     public void EveryMaskOfDevAndTestReproducesItsForegroundFraction()
     {
-        var root = DataFixtures.RealData;
-        Skip.If(root is null, "/work/shared/data/real is absent (set AGVAS_REAL_DATA to run)");
+        var root = RealData.Root;
+        Skip.If(root is null, RealData.SkipReason);
         var mismatches = new List<string>();
         int checkedMasks = 0, rowsWithMasks = 0;
         foreach (var split in new[] { "dev.csv", "test.csv" })
@@ -42,8 +42,8 @@ public class RealDataTests
     [SkippableFact]
     public void EveryRealImageDecodes()
     {
-        var root = DataFixtures.RealData;
-        Skip.If(root is null, "/work/shared/data/real is absent (set AGVAS_REAL_DATA to run)");
+        var root = RealData.Root;
+        Skip.If(root is null, RealData.SkipReason);
         var samples = Datasets.Load(Path.Combine(root, "manifest.csv"));
         Assert.Equal(213, samples.Count);
         Assert.Equal(149, samples.Count(s => s.IsAnomalous));

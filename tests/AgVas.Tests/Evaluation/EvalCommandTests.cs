@@ -24,7 +24,7 @@ public class EvalCommandTests
     [Fact]
     public void WritesMetricsJsonWithTheExactSchema()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
         var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"]);
         Assert.True(code == 0, error);
@@ -71,7 +71,7 @@ public class EvalCommandTests
     [Fact]
     public void PredictedMasksAreUsedWhenPresent()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set with { WritePredictedMasks = true });
         var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"]);
         Assert.True(code == 0, error);
@@ -92,7 +92,7 @@ public class EvalCommandTests
     [MemberData(nameof(BadInputs))]
     public void BadInputsGiveOneLineErrorsNamingTheFile(string what, Action<string> breakIt, string expected)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
         breakIt(dir["pred"]);
         var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"]);

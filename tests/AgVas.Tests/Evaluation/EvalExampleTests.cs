@@ -14,7 +14,7 @@ public class EvalExampleTests
     public void ReadmeCommandMatchesTheReferenceImplementation()
     {
         var repo = RepoRoot();
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var root = new RootCommand();
         root.Subcommands.Add(EvalCommand.Create());
         var error = new StringWriter();

@@ -11,7 +11,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void FileEvaluationEqualsInMemoryEvaluationOfTheSameArrays()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         var progress = new List<EvaluationProgress>();
@@ -36,7 +36,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void WithoutMaskFilesIouUsesTheOracleThreshold()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small with { WritePredictedMasks = false, Float64Maps = true });
         var report = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"]));
         Assert.Equal(IouSource.OracleF1Threshold, report.IouSource);
@@ -46,7 +46,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void MissingMapsAreListed()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         File.Delete(predictions.MapPath(samples[0]));
@@ -60,7 +60,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void PartialMasksAreAnError()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         File.Delete(predictions.MaskPath(samples[3]));
@@ -82,7 +82,7 @@ public class PredictionDirectoryTests
     [MemberData(nameof(BadMaps))]
     public void BadMapsNameTheFile(string what, NpyArray map, string expected)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         var path = predictions.MapPath(samples[2]);
@@ -96,7 +96,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void LeadingUnitAxesAreAccepted()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         var path = predictions.MapPath(samples[0]);
@@ -108,7 +108,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void WrongSizeMaskNamesTheFile()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         var path = predictions.MaskPath(samples[4]);
@@ -120,7 +120,7 @@ public class PredictionDirectoryTests
     [Fact]
     public void TruncatedMapNamesTheFile()
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
         var predictions = new PredictionDirectory(dir["pred"]);
         var path = predictions.MapPath(samples[1]);

@@ -61,7 +61,7 @@ public sealed class HuggingFaceConfigTests
         var components = json.RootElement.GetProperty("components");
         Assert.Equal(89_670_912L, components.GetProperty("pixel_encoder").GetProperty("total").GetInt64());
         Assert.Equal(0L, components.GetProperty("pixel_encoder").GetProperty("trainable").GetInt64());
-        Assert.Equal(["semantic_encoder", "projector", "pixel_encoder", "spam", "token_refiner", "agmd"], components.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["semantic_encoder", "projector", "pixel_encoder", "spam", "token_refiner", "agmd", "llm", "lora"], components.EnumerateObject().Select(p => p.Name));
         long trainable = components.EnumerateObject().Sum(p => p.Value.GetProperty("trainable").GetInt64());
         Assert.Equal(trainable, json.RootElement.GetProperty("trainable").GetInt64());
     }

@@ -34,11 +34,15 @@ public sealed class ModelCommandTests
         var (code, stdout, _) = Run("summary", "--preset", "tiny", "--json");
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(stdout);
-        using var side = VisionBuilder.Build(VisionPresets.Tiny);
-        long total = side.parameters().Sum(p => p.numel());
-        long trainable = side.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        using var model = new AgVasModel(AgVasConfig.Preset("tiny"));
+        long total = model.parameters().Sum(p => p.numel());
+        long trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
         Assert.Equal(total, json.RootElement.GetProperty("total").GetInt64());
         Assert.Equal(trainable, json.RootElement.GetProperty("trainable").GetInt64());
+        Assert.Equal(model.Llm.LanguageModel.AdapterParameters().Sum(p => p.numel()),
+            json.RootElement.GetProperty("components").GetProperty("lora").GetProperty("trainable").GetInt64());
+        Assert.Equal(model.Llm.parameters().Sum(p => p.numel()) - model.Llm.LanguageModel.AdapterParameters().Sum(p => p.numel()),
+            json.RootElement.GetProperty("components").GetProperty("llm").GetProperty("total").GetInt64());
     }
 
     [Fact]

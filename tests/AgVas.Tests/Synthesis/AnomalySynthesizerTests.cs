@@ -158,8 +158,8 @@ public class AnomalySynthesizerTests
     [SkippableFact]
     public void DevSplitNormalsFeedSynthesis()
     {
-        const string dev = "/work/shared/data/real/dev.csv";
-        Skip.IfNot(File.Exists(dev), "shared real data not present");
+        var dev = RealData.File("dev.csv");
+        Skip.If(dev is null, RealData.SkipReason);
         var samples = Datasets.Load(dev);
         var source = ImageFileSource.FromSamples(dev, samples);
         Assert.Equal(samples.Count(s => !s.IsAnomalous), source.Count);

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using AgVas.Data;
 
-namespace AgVas.Tests.Evaluation;
+namespace AgVas.Tests.Data;
 
 /// <summary>
 /// AgVas.Data.Npy against files written by NumPy (tools/golden/eval_npy.py), round trips, and a corpus of corrupt

@@ -1,0 +1,78 @@
+using AgVas.Modeling;
+using AgVas.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AgVas.Checkpoints;
+
+/// <summary>Our model format: one directory with <c>model.safetensors</c> (every parameter and persistent buffer of
+/// <see cref="AgVasModel"/> by its state_dict name, float32), <c>agvas_config.json</c> (<see cref="AgVasConfig"/>) and
+/// <c>tokenizer.json</c> (with the anchors). Each file is written atomically; loading is strict and bit-exact.</summary>
+public static class AgVasModelDirectory
+{
+    public const string WeightsFileName = "model.safetensors";
+    public const string ConfigFileName = "agvas_config.json";
+    public const string TokenizerFileName = "tokenizer.json";
+    private const int MaxListedProblems = 12;
+
+    public static void Save(string directory, AgVasModel model, Qwen2Tokenizer tokenizer)
+    {
+        Directory.CreateDirectory(directory);
+        var tensors = model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach()));
+        SafeTensors.Write(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt", ["agvas"] = "1" });
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFileName), model.Config.ToJson());
+        tokenizer.Save(Path.Combine(directory, TokenizerFileName));
+    }
+
+    /// <summary>Reads the configuration, builds the model and loads every tensor; errors name the offending file.</summary>
+    public static (AgVasModel Model, Qwen2Tokenizer Tokenizer) Load(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new CheckpointException(directory, "no such model directory");
+        var configPath = Path.Combine(directory, ConfigFileName);
+        if (!File.Exists(configPath)) throw new CheckpointException(configPath, "not found (is this an AG-VAS model directory?)");
+        var config = AgVasConfig.FromJson(File.ReadAllText(configPath), configPath);
+        try { config.Validate(); }
+        catch (ModelConfigException e) { throw new CheckpointException(configPath, e.Message); }
+        var tokenizerPath = Path.Combine(directory, TokenizerFileName);
+        var tokenizer = Qwen2Tokenizer.Load(tokenizerPath);
+        LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, tokenizerPath);
+        var model = new AgVasModel(config);
+        try
+        {
+            using var source = TensorSource.Open(Path.Combine(directory, WeightsFileName));
+            source.Validate();
+            LoadStrict(model, source);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return (model, tokenizer);
+    }
+
+    /// <summary>Copies every state_dict tensor of <paramref name="module"/> from <paramref name="source"/>, after checking
+    /// that none is missing, mis-shaped or of another dtype and that the file holds nothing else.</summary>
+    public static void LoadStrict(nn.Module module, TensorSource source)
+    {
+        var state = module.state_dict();
+        var problems = new List<string>();
+        foreach (var (name, t) in state)
+        {
+            if (!source.Contains(name)) { problems.Add($"missing {name}"); continue; }
+            var shape = source.Shape(name);
+            if (!shape.SequenceEqual(t.shape))
+                problems.Add($"{name} has shape [{string.Join(", ", shape)}], expected [{string.Join(", ", t.shape)}]");
+        }
+        problems.AddRange(source.Names.Where(n => !state.ContainsKey(n)).Order(StringComparer.Ordinal).Select(n => $"unexpected {n}"));
+        if (problems.Count > 0)
+            throw new CheckpointException(source.Path, $"{problems.Count} problem(s): " + string.Join("; ", problems.Take(MaxListedProblems)) +
+                (problems.Count > MaxListedProblems ? $"; and {problems.Count - MaxListedProblems} more" : ""));
+        using var guard = no_grad();
+        foreach (var (name, t) in state)
+        {
+            using var loaded = source.Load(name);
+            t.copy_(loaded);
+        }
+    }
+}

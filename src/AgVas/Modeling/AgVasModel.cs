@@ -1,0 +1,115 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AgVas.Modeling;
+
+/// <summary>AG-VAS (AGVAS.md §2): the vision side (SigLIP F_s + projector, SAM F_p, SPAM, Token Refiner, AGMD) around the
+/// Qwen2 LLM with LoRA and the three anchor tokens. Freezing policy: encoders, projector and the LLM's pretrained weights
+/// are frozen; the anchor rows (<see cref="LlmAddedTokens"/>), LoRA, SPAM, the refiner and AGMD train. Trainable
+/// parameters are chosen by module membership (<see cref="TrainableParameters"/>).</summary>
+public sealed class AgVasModel : nn.Module
+{
+    private readonly VisionSide vision;
+    private readonly LlmWithAnchors llm;
+
+    /// <summary>Builds the modules with random weights (no disk access); load weights separately.</summary>
+    public AgVasModel(AgVasConfig config) : base(nameof(AgVasModel))
+    {
+        Config = config.Validate();
+        vision = VisionBuilder.Build(config.Vision);
+        llm = new LlmWithAnchors("llm", config.Llm, config.Lora);
+        RegisterComponents();
+        foreach (var p in llm.LanguageModel.BaseParameters()) p.requires_grad = false;
+        SegmentationLoss = new SegmentationLoss(config.Vision.Loss);
+    }
+
+    public AgVasConfig Config { get; }
+    public VisionSide Vision => vision;
+    public LlmWithAnchors Llm => llm;
+    public SegmentationLoss SegmentationLoss { get; }
+
+    /// <summary>Ids of [NOR], [ANO], [SEG] (V, V+1, V+2).</summary>
+    public IReadOnlyList<int> AnchorIds => [llm.AnchorId(0), llm.AnchorId(1), llm.AnchorId(2)];
+
+    /// <summary>The parameters training updates, with their state_dict names: LoRA adapters, the anchor rows, SPAM,
+    /// Token Refiner, AGMD — selected by the modules they belong to.</summary>
+    public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters()
+    {
+        var chosen = llm.LanguageModel.AdapterParameters()
+            .Concat(llm.AddedTokens.parameters())
+            .Concat(vision.Spam.parameters())
+            .Concat(vision.TokenRefiner.parameters())
+            .Concat(vision.Agmd.parameters())
+            .ToHashSet(ReferenceEqualityComparer.Instance);
+        return named_parameters().Where(p => chosen.Contains(p.parameter)).Select(p => (p.name, p.parameter)).ToList();
+    }
+
+    /// <summary>Runs the encoders and SPAM.</summary>
+    /// <param name="semanticPixels">[B, 3, S_s, S_s] SigLIP input.</param>
+    /// <param name="pixelPixels">[B, 3, S_p, S_p] SAM input.</param>
+    /// <returns>Visual tokens [f_s ; f_align] [B, 2·N_s, D] and f_p [B, C, H_p, W_p].</returns>
+    public (Tensor Visual, Tensor PixelEmbedding) EncodeImages(Tensor semanticPixels, Tensor pixelPixels)
+    {
+        using var scope = NewDisposeScope();
+        Tensor fs, fp;
+        using (no_grad())   // frozen encoders and projector: no graph through them
+        {
+            fs = vision.Projector.forward(vision.SemanticEncoder.forward(semanticPixels));       // [B, N_s, D]
+            fp = vision.PixelEncoder.forward(pixelPixels);                                      // [B, C, H_p, W_p]
+        }
+        var fAlign = vision.Spam.forward(fs, fp);                                              // [B, N_s, D]
+        var visual = cat([fs, fAlign], dim: 1);                                                 // [B, 2·N_s, D]
+        return (visual.MoveToOuterDisposeScope(), fp.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Anchor states [B, 3, D] (NOR, ANO, SEG) → Token Refiner → AGMD maps at the decoder's resolution.</summary>
+    public AgmdOutput DecodeMasks(Tensor pixelEmbedding, Tensor anchorStates)
+    {
+        using var scope = NewDisposeScope();
+        var refined = vision.TokenRefiner.forward(anchorStates);                              // [B, 3, C]
+        return vision.Agmd.forward(pixelEmbedding, refined).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Teacher-forced training loss L = L_txt + L_seg (AGVAS.md §3).</summary>
+    /// <param name="semanticPixels">[B, 3, S_s, S_s].</param>
+    /// <param name="pixelPixels">[B, 3, S_p, S_p].</param>
+    /// <param name="masks">[B, S_p, S_p] ground truth in the pixel encoder's frame (all zero for normal images).</param>
+    /// <param name="ids">Per row, the conversation's ids with one image placeholder and the anchors in the answer.</param>
+    /// <param name="isTarget">Per row, which ids are answer tokens (see <see cref="Text.ChatTemplate.EncodeForTraining"/>).</param>
+    public AgVasLoss Loss(Tensor semanticPixels, Tensor pixelPixels, Tensor masks, IReadOnlyList<int[]> ids, IReadOnlyList<bool[]> isTarget)
+    {
+        using var scope = NewDisposeScope();
+        var (visual, fp) = EncodeImages(semanticPixels, pixelPixels);                          // [B, 2·N_s, D], [B, C, H_p, W_p]
+        using var input = LlmInput.Build(llm, ids, isTarget, Config.ImageTokenId, visual);
+        var positions = input.Mask.cumsum(1, ScalarType.Int64).sub(1).clamp(0, long.MaxValue); // [B, S]
+        var hidden = llm.Hidden(input.Embeds, input.Mask, positions, null);                    // [B, S, D]
+        var text = llm.TextLoss(hidden, input.Ids, input.Targets);
+        var states = LlmAnchorStates.Select(hidden, input.Ids, AnchorIds);                     // [B, 3, D]
+        using var decoded = DecodeMasks(fp, states);
+        var logits = nn.functional.interpolate(decoded.Logits, size: [masks.shape[1], masks.shape[2]],
+            mode: InterpolationMode.Bilinear, align_corners: false);                           // [B, 3, S_p, S_p]
+        var seg = SegmentationLoss.Compute(logits, masks);
+        var total = text.add(seg.Total);
+        seg.MoveToOuterDisposeScope();
+        return new AgVasLoss(total.MoveToOuterDisposeScope(), text.MoveToOuterDisposeScope(), seg);
+    }
+}
+
+/// <summary>The parts of the AG-VAS loss for one batch. Owns its tensors.</summary>
+public sealed class AgVasLoss(Tensor total, Tensor text, SegmentationLossParts segmentation) : IDisposable
+{
+    /// <summary>L_txt + L_seg (scalar, to back-propagate).</summary>
+    public Tensor Total { get; } = total;
+    /// <summary>L_txt: next-token cross-entropy over the answer tokens.</summary>
+    public Tensor Text { get; } = text;
+    /// <summary>L_seg and its BCE/Dice parts per anchor.</summary>
+    public SegmentationLossParts Segmentation { get; } = segmentation;
+
+    public void Dispose()
+    {
+        Total.Dispose();
+        Text.Dispose();
+        Segmentation.Dispose();
+    }
+}

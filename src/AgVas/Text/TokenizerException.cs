@@ -1,0 +1,9 @@
+namespace AgVas.Text;
+
+/// <summary>A tokenizer file that cannot be used: names the file and the problem.</summary>
+public sealed class TokenizerException(string path, string problem)
+    : Exception($"{path}: {problem}")
+{
+    public string Path { get; } = path;
+    public string Problem { get; } = problem;
+}

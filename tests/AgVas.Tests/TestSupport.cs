@@ -1,0 +1,49 @@
+namespace AgVas.Tests;
+
+/// <summary>A fresh directory under the system temp folder, removed on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("agvas-test-").FullName;
+
+    /// <summary>A path inside the directory; its parent folders are created.</summary>
+    public string File(string relative)
+    {
+        var full = System.IO.Path.Combine(Path, relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        return full;
+    }
+
+    public string this[string relative] => File(relative);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); }
+        catch (IOException) { }
+    }
+}
+
+/// <summary>Where the optional shared real data set is: AGVAS_REAL_DATA, else <c>../shared/data/real</c> beside the
+/// repository (as on the developers' machines and CI), else null and the tests that need it skip.</summary>
+internal static class RealData
+{
+    public const string SkipReason = "the shared real data (../shared/data/real beside the repository, or AGVAS_REAL_DATA) is absent";
+
+    public static string? Root { get; } = Find();
+
+    public static string? File(string name) => Root is null ? null : System.IO.Path.Combine(Root, name);
+
+    private static string? Find()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("AGVAS_REAL_DATA");
+        if (!string.IsNullOrEmpty(fromEnv)) return IsRealData(fromEnv) ? fromEnv : null;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (!System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "AgVas.sln"))) continue;
+            var candidate = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "data", "real"));
+            return IsRealData(candidate) ? candidate : null;
+        }
+        return null;
+    }
+
+    private static bool IsRealData(string dir) => System.IO.File.Exists(System.IO.Path.Combine(dir, "manifest.csv"));
+}
