@@ -29,8 +29,8 @@ internal static class PredictBench
             if (!Directory.Exists(model))
             {
                 var config = new TrainingConfig { Model = new ModelSection { Preset = model } };
-                var fresh = TrainingSetup.CreateModel(config, dir);
-                using (fresh.Module) fresh.Save(modelDir = Path.Combine(dir, "model"));
+                using var fresh = TrainingSetup.CreateModel(config, dir);
+                fresh.Save(modelDir = Path.Combine(dir, "model"));
             }
             var samples = TrainingSetup.Synthesize(new SynthSourceConfig { Count = count, Size = size }, dir, 0, Path.Combine(dir, "data"));
             var images = samples.Select(s => ImageIO.LoadRgb(s.ImagePath)).ToArray();

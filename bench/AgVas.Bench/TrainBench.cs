@@ -33,8 +33,7 @@ internal static class TrainBench
                 Steps = steps + 1,
             };
             var data = TrainingSetup.Mixture(config, dir, dir);
-            var model = TrainingSetup.CreateModel(config, dir);
-            using var modules = model.Module;
+            using var model = TrainingSetup.CreateModel(config, dir);
             double peak = MatmulRate.Measure(1024, 6);
             var records = new List<StepRecord>();
             var sw = Stopwatch.StartNew();

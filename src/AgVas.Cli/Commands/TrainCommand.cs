@@ -33,8 +33,7 @@ internal static class TrainCommand
             var configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
             var runDir = TrainingSetup.RunDirectory(config, configDir, outDir);
             var data = TrainingSetup.Mixture(config, configDir, runDir);
-            var model = TrainingSetup.CreateModel(config, configDir);
-            using var modules = model.Module;
+            using var model = TrainingSetup.CreateModel(config, configDir);
             var validator = TrainingSetup.Validator(config, configDir, runDir);
             console.MarkupLine($"training [bold]{Markup.Escape(config.Model.Base ?? config.Model.Preset)}[/] for {config.Steps} steps " +
                 $"({config.Optim.BatchSize}×{config.Optim.GradAccum} examples per step) into {Markup.Escape(runDir)}");

@@ -26,7 +26,7 @@ public static class ModelStore
             "no --model given and the embedded default model is not in this build (the models/agvas-tiny/ directory is made by a later issue); pass --model <model dir>");
     }
 
-    /// <summary>Opens an AG-VAS model directory for inference.</summary>
-    public static ISegmentationModel Open(string directory) =>
-        throw new CheckpointException(directory, "this build cannot load AG-VAS model directories yet (AgVas.Modeling.AgVasModel is not on main)");
+    /// <summary>Opens an AG-VAS model directory for inference (<see cref="AgVasModelDirectory"/>); a missing, truncated or
+    /// inconsistent directory is a <see cref="CheckpointException"/> (or TokenizerException) naming the file.</summary>
+    public static ISegmentationModel Open(string directory) => Training.AgVasTrainingModel.Load(directory);
 }

@@ -105,7 +105,16 @@ public static class TrainingSetup
         config.Data.Validation is null ? null : new SegmentationValidator(ValidationSamples(config, configDir, runDir), runDir);
 
     /// <summary>Loads model.base, or builds model.preset with random weights seeded by the run's seed.</summary>
-    public static ITrainableModel CreateModel(TrainingConfig config, string configDir) =>
-        throw new ConfigException(config.Model.Base ?? $"model.preset '{config.Model.Preset}'",
-            "this build has no AG-VAS model to train yet (AgVas.Modeling.AgVasModel is not on main)");
+    public static AgVasTrainingModel CreateModel(TrainingConfig config, string configDir)
+    {
+        if (config.Model.Base is { } path) return AgVasTrainingModel.Load(Resolve(configDir, path));
+        try
+        {
+            return AgVasTrainingModel.Create(config.Model.Preset, (long)(config.Seed & long.MaxValue));
+        }
+        catch (Modeling.ModelConfigException e)
+        {
+            throw new ConfigException("model.preset", e.Message, e);
+        }
+    }
 }

@@ -1,0 +1,107 @@
+using AgVas.Checkpoints;
+using AgVas.Data;
+using AgVas.Inference;
+using AgVas.Modeling;
+using AgVas.Text;
+using static TorchSharp.torch;
+using Parameter = TorchSharp.Modules.Parameter;
+
+namespace AgVas.Training;
+
+/// <summary>
+/// <see cref="AgVasModel"/> as the training loop and the validator see it: a batch of loaded examples becomes the two
+/// encoder inputs, the masks in the pixel encoder's frame and the ChatML ids of each conversation (with LLaVA-OneVision's
+/// system turn, as <see cref="GenerationPrompts"/> asks at inference); the model's L_txt and per-anchor BCE/Dice are
+/// weighted by the config's loss weights. Prediction goes through <see cref="AgVasPredictor"/>.
+/// </summary>
+public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, IDisposable
+{
+    /// <summary>Text tokens per example assumed by <see cref="TrainingFlopsPerExample"/> (prompt + answer).</summary>
+    public const int AssumedTextTokens = 64;
+
+    private readonly AgVasPredictor predictor;
+
+    public AgVasTrainingModel(AgVasModel model, Qwen2Tokenizer tokenizer, PredictorOptions? options = null)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        predictor = new AgVasPredictor(model, tokenizer, options);
+    }
+
+    public AgVasModel Model { get; }
+    public Qwen2Tokenizer Tokenizer { get; }
+    public nn.Module Module => Model;
+
+    public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters() => Model.TrainableParameters();
+
+    public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossSection weights)
+    {
+        using var scope = NewDisposeScope();
+        var vision = Model.Config.Vision;
+        var (semantic, pixel) = AgVasInputs.Images(batch.Select(e => e.Image).ToList(), vision);    // [B, 3, S_s, S_s], [B, 3, S_p, S_p]
+        var masks = AgVasInputs.Masks(batch.Select(e => e.Mask).ToList(), vision.PixelEncoder.ImageSize); // [B, S_p, S_p]
+        var encoded = batch.Select(e => ChatTemplate.EncodeForTraining(Tokenizer,
+            [new ChatMessage("system", ChatTemplate.DefaultSystem), .. e.Example.Messages])).ToList();
+        using var loss = Model.Loss(semantic, pixel, masks, encoded.Select(x => x.Ids).ToList(), encoded.Select(x => x.IsTarget).ToList());
+        var s = loss.Segmentation;
+        var total = loss.Text * weights.TextWeight
+            + (s.BceNor + s.BceAno + s.BceSeg) * weights.BceWeight
+            + (s.DiceNor + s.DiceAno + s.DiceSeg) * weights.DiceWeight;                               // []
+        static double V(Tensor t) => t.item<float>();
+        var parts = new LossParts(V(total), V(loss.Text), V(s.BceNor), V(s.BceAno), V(s.BceSeg), V(s.DiceNor), V(s.DiceAno), V(s.DiceSeg));
+        return new TrainingLoss(total.MoveToOuterDisposeScope(), parts);
+    }
+
+    /// <summary>
+    /// Model FLOPs of one training example, counting matmuls as 2 FLOPs per weight per token: the frozen encoders run
+    /// forward only (2·N·tokens); the LLM runs forward and back-propagates to its inputs and LoRA (about 4·N·T, its
+    /// weights being frozen); the trainable SPAM, Token Refiner and AGMD count 6·N per token of their inputs. Attention
+    /// score products are left out, as in nanoGPT's estimate. T = 2·N_s visual tokens + <see cref="AssumedTextTokens"/>.
+    /// </summary>
+    public double TrainingFlopsPerExample
+    {
+        get
+        {
+            static double Count(nn.Module m) => m.parameters().Sum(p => (double)p.numel());
+            var v = Model.Config.Vision;
+            double ns = v.SemanticEncoder.GridSize * (double)v.SemanticEncoder.GridSize;
+            double np = v.PixelEncoder.GridSize * (double)v.PixelEncoder.GridSize;
+            double t = 2 * ns + AssumedTextTokens;
+            double llm = Count(Model.Llm) - Model.Llm.VocabSize * (double)Model.Llm.Config.HiddenSize * (Model.Llm.Config.TieWordEmbeddings ? 1 : 2);
+            double encoders = 2 * Count(Model.Vision.SemanticEncoder) * ns + 2 * Count(Model.Vision.Projector) * ns + 2 * Count(Model.Vision.PixelEncoder) * np;
+            double heads = 6 * (Count(Model.Vision.Spam) * ns + (Count(Model.Vision.TokenRefiner) + Count(Model.Vision.Agmd)) * np);
+            return encoders + 4 * llm * t + heads;
+        }
+    }
+
+    public Prediction Predict(RgbImage image, InstructionType mode)
+    {
+        var p = predictor.Predict([image], mode)[0];
+        return new Prediction(p.Width, p.Height, p.PSeg, p.PNor, p.PAno, p.P, p.Mask, p.Text, p.AnchorsForced, mode);
+    }
+
+    public void Save(string directory) => AgVasModelDirectory.Save(directory, Model, Tokenizer);
+
+    /// <summary>Opens a model directory (<see cref="AgVasModelDirectory"/>).</summary>
+    public static AgVasTrainingModel Load(string directory, PredictorOptions? options = null)
+    {
+        var (model, tokenizer) = AgVasModelDirectory.Load(directory);
+        model.eval();
+        return new AgVasTrainingModel(model, tokenizer, options);
+    }
+
+    /// <summary>A fresh model of a preset with random weights (seeded); only <c>tiny</c> ships its tokenizer.</summary>
+    public static AgVasTrainingModel Create(string preset, long seed, PredictorOptions? options = null)
+    {
+        if (preset != "tiny")
+            throw new ModelConfigException("model.preset", $"'{preset}' needs its tokenizer and pretrained weights: make a model directory with " +
+                $"`agvas model init --preset {preset} --tokenizer <tokenizer.json>` (or from a LLaVA-OneVision checkpoint) and give it as model.base");
+        var config = AgVasConfig.Preset(preset);
+        var tokenizer = Qwen2Tokenizer.Tiny();
+        LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, "tiny tokenizer");
+        manual_seed(seed);
+        return new AgVasTrainingModel(new AgVasModel(config), tokenizer, options);
+    }
+
+    public void Dispose() => Model.Dispose();
+}
