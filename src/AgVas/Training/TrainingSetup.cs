@@ -92,11 +92,14 @@ public static class TrainingSetup
         return samples.Select(s => TrainingItem.FromSample(s, byImage.GetValueOrDefault(Path.GetFullPath(s.ImagePath))));
     }
 
-    /// <summary>The validation samples (a dataset, or a synthesized set in <c>&lt;run&gt;/data/validation</c>), at most data.validation_images.</summary>
+    /// <summary>The validation samples (a dataset, or a synthesized set in <c>&lt;run&gt;/data/validation</c> pooled into one
+    /// category), at most data.validation_images.</summary>
     public static IReadOnlyList<Sample> ValidationSamples(TrainingConfig config, string configDir, string runDir)
     {
         var v = config.Data.Validation ?? throw new ArgumentException("no validation set configured", nameof(config));
         var samples = Samples(v, configDir, config.Seed, Path.Combine(runDir, DataDirectory, "validation"), "data.validation");
+        // A synthesized set's "categories" are procedural textures of one or two images each: score it as one pooled category.
+        if (v.Synth is not null) samples = samples.Select(s => s with { Category = "synth" }).ToList();
         return config.Data.ValidationImages > 0 ? samples.Take(config.Data.ValidationImages).ToList() : samples;
     }
 

@@ -6,6 +6,7 @@ using AgVas.Training;
 
 namespace AgVas.Tests.Inference;
 
+[Collection(SerialTrainingCollection.Name)]
 public sealed class PredictAndTestTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("agvas-predict-").FullName;

@@ -8,6 +8,7 @@ namespace AgVas.Tests.Training;
 
 /// <summary>A real `agvas train` process killed with SIGKILL after a checkpoint, then resumed, ends with the weights of an
 /// uninterrupted run (tiny preset, tiny synthesized data).</summary>
+[Collection(SerialTrainingCollection.Name)]
 public sealed class KillResumeProcessTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("agvas-kill-").FullName;

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Tests.Training;
 
+[Collection(SerialTrainingCollection.Name)]
 public sealed class TrainerTests : IDisposable
 {
     private readonly string dir = Path.Combine(Path.GetTempPath(), "agvas-train-" + Guid.NewGuid().ToString("N"));
