@@ -84,9 +84,10 @@ internal static class LanguageBench
         int count = args.Length > 1 ? int.Parse(args[1]) : 8;
         int newTokens = args.Length > 2 ? int.Parse(args[2]) : 16;
         manual_seed(0);
-        var config = AgVasConfig.Preset(preset);
-        using var model = new AgVasModel(config);
+        // The built-in tiny tokenizer serves every preset here (random weights): its <image> id becomes the placeholder.
         var tokenizer = Qwen2Tokenizer.Tiny();
+        var config = AgVasConfig.Preset(preset) with { ImageTokenId = tokenizer.TokenToId(AnchorTokens.Image)!.Value };
+        using var model = new AgVasModel(config);
         LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, "tiny");
         var predictor = new AgVasPredictor(model, tokenizer, new PredictorOptions { MaxNewTokens = newTokens });
         var rng = new Random(1);
