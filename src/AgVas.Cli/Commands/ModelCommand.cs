@@ -42,6 +42,8 @@ internal static class ModelCommand
                 var tokenizerPath = parse.GetValue(tokenizer);
                 var tok = tokenizerPath is null ? Text.Qwen2Tokenizer.Tiny() : Text.Qwen2Tokenizer.Load(tokenizerPath);
                 LlavaOnevisionCheckpoint.AddAnchors(tok, config.Llm.VocabSize, tokenizerPath ?? "tiny tokenizer");
+                // The configuration records the shipped tokenizer's placeholder id.
+                config = config with { ImageTokenId = tok.TokenToId(Text.AnchorTokens.Image) ?? config.ImageTokenId };
                 TorchSharp.torch.manual_seed(parse.GetValue(seed));
                 using var model = new AgVasModel(config);
                 AgVasModelDirectory.Save(dir, model, tok);
