@@ -127,8 +127,8 @@ public static class CategoryEvaluator
             for (int j = 0; j < slice.Length; j++)
                 if ((uint)slice[j] != 0) slice[j] += shift;
         });
-        var r = ScoreRanking.Sort(keys, weights);
-        return r;
+        // Only the first `count` keys belong to this category: the rented arrays may be longer and hold an earlier category's keys.
+        return ScoreRanking.Sort(keys, count, weights, sortBuffer);
     }
 
     private static (double? Mean, double? Cumulative, double? Normal) Iou(IReadOnlyList<EvaluationImage> images, IouSource source,
