@@ -70,7 +70,8 @@ public static class Conversations
     {
         if (!Supports(type, source))
             throw new ArgumentException($"{type} needs the Anomaly-Instruct fields (expectation, observation, diagnosis, summary, explanation); this source has none", nameof(source));
-        string obj = InstructCurator.HumaniseCategory(source.Category);
+        // AG-VAS (ours): one question in GenericObjectRate names no category, as inference does when it knows none.
+        string obj = rng.Chance(GenericObjectRate) ? GenericObject : InstructCurator.HumaniseCategory(source.Category);
         var (question, answer) = type switch
         {
             InstructionType.DirectSegmentation => (Format(Pick(DirectQuestions, ref rng), obj), DirectAnswer),
@@ -88,9 +89,19 @@ public static class Conversations
     public static IReadOnlyList<ChatMessage> BuildGeneral(string phrase, ref SynthRandom rng) =>
         [new ChatMessage("user", $"{AnchorTokens.Image}\n{Format(Pick(GeneralQuestions, ref rng), phrase)}"), new ChatMessage("assistant", DirectAnswer)];
 
+    /// <summary>The noun that stands for the object when the category is unknown (e.g. <c>agvas segment</c> on a folder).</summary>
+    public const string GenericObject = "object";
+
+    /// <summary>The share of training questions that say <see cref="GenericObject"/> instead of the category.</summary>
+    public const double GenericObjectRate = 0.25;
+
     /// <summary>The question alone (inference): the user turn of <paramref name="type"/> for a category, with the
     /// expert prior for Describe-then-Segment-Plus (<paramref name="expectation"/> is required then).</summary>
-    public static ChatMessage Question(InstructionType type, string category, string? expectation = null, int template = 0)
+    public static ChatMessage Question(InstructionType type, string category, string? expectation = null, int template = 0) =>
+        new("user", $"{AnchorTokens.Image}\n{QuestionText(type, category, expectation, template)}");
+
+    /// <summary>The text of <see cref="Question"/> without the image placeholder: the same templates as training.</summary>
+    public static string QuestionText(InstructionType type, string category, string? expectation = null, int template = 0)
     {
         string obj = InstructCurator.HumaniseCategory(category);
         var list = type switch
@@ -102,7 +113,7 @@ public static class Conversations
         };
         if (type == InstructionType.DescribeThenSegmentPlus && expectation is null)
             throw new ArgumentException("Describe-then-Segment-Plus needs the object's normal state (expectation)", nameof(expectation));
-        return new ChatMessage("user", $"{AnchorTokens.Image}\n{Format(list[Math.Abs(template) % list.Length], obj, expectation ?? "")}");
+        return Format(list[Math.Abs(template) % list.Length], obj, expectation ?? "");
     }
 
     private static string Format(string template, string obj, string prior = "") => template.Replace("{0}", obj).Replace("{1}", prior);

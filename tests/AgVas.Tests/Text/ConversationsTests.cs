@@ -26,7 +26,7 @@ public class ConversationsTests
             Assert.Equal(["user", "assistant"], turns.Select(t => t.Role));
             Assert.StartsWith(AnchorTokens.Image + "\n", turns[0].Content);
             Assert.Equal(1, Count(turns[0].Content, AnchorTokens.Image));
-            Assert.Contains("metal plate", turns[0].Content);
+            Assert.Matches($"metal plate|{Conversations.GenericObject}", turns[0].Content);
             var answer = turns[1].Content;
             Assert.Equal(1, Count(answer, AnchorTokens.Suffix));
             foreach (var anchor in AnchorTokens.InAnswerOrder) Assert.Equal(1, Count(answer, anchor));
