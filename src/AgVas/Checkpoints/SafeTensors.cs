@@ -174,36 +174,11 @@ public static class SafeTensors
         {
             sb.Append(first ? "\n    " : ",\n    ");
             first = false;
-            AppendAsciiJsonString(sb, name);
+            SafeTensorsHeader.AppendString(sb, name, asciiOnly: true);
             sb.Append(": ");
-            AppendAsciiJsonString(sb, file);
+            SafeTensorsHeader.AppendString(sb, file, asciiOnly: true);
         }
         sb.Append(first ? "}\n}\n" : "\n  }\n}\n");
         return sb.ToString();
-    }
-
-    /// <summary>A JSON string as Python's json module writes it with ensure_ascii (the default): every character
-    /// outside space..tilde escaped, UTF-16 code units as \uXXXX.</summary>
-    private static void AppendAsciiJsonString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (char c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < ' ' || c > '~') sb.Append("\\u").Append(((int)c).ToString("x4"));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 }

@@ -212,9 +212,10 @@ internal static class SafeTensorsHeader
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    /// <summary>A JSON string as serde_json writes it: quote, backslash and control characters escaped, everything
-    /// else (including non-ASCII) raw.</summary>
-    private static void AppendString(StringBuilder sb, string s)
+    /// <summary>A JSON string as serde_json writes it (<paramref name="asciiOnly"/> false: quote, backslash and control
+    /// characters escaped, everything else raw) or as Python's json module does with ensure_ascii (true: every character
+    /// outside space..tilde escaped, UTF-16 code units as \uXXXX).</summary>
+    internal static void AppendString(StringBuilder sb, string s, bool asciiOnly = false)
     {
         sb.Append('"');
         foreach (char c in s)
@@ -229,7 +230,7 @@ internal static class SafeTensorsHeader
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
                 default:
-                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4"));
+                    if (c < ' ' || (asciiOnly && c > '~')) sb.Append("\\u").Append(((int)c).ToString("x4"));
                     else sb.Append(c);
                     break;
             }
