@@ -68,3 +68,39 @@ internal static class Count
     public static long Linear(long inFeatures, long outFeatures, bool bias = true) => inFeatures * outFeatures + (bias ? outFeatures : 0);
     public static long LayerNorm(long dim) => 2 * dim;
 }
+
+/// <summary>Standard multi-head attention with q/k/v/out projections (bias), scale head_dim^-1/2: SigLIP's self-attention
+/// (forward(x, x, x)) and SPAM's cross-attention. Checkpoint names q_proj, k_proj, v_proj, out_proj.</summary>
+internal sealed class MultiHeadAttention : Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly Linear q_proj;
+    private readonly Linear k_proj;
+    private readonly Linear v_proj;
+    private readonly Linear out_proj;
+    private readonly int heads;
+
+    public MultiHeadAttention(int dim, int heads) : base(nameof(MultiHeadAttention))
+    {
+        q_proj = nn.Linear(dim, dim);
+        k_proj = nn.Linear(dim, dim);
+        v_proj = nn.Linear(dim, dim);
+        out_proj = nn.Linear(dim, dim);
+        this.heads = heads;
+        RegisterComponents();
+    }
+
+    /// <param name="q">[B, Nq, D]</param>
+    /// <param name="k">[B, Nk, D]</param>
+    /// <param name="v">[B, Nk, D]</param>
+    /// <returns>[B, Nq, D]</returns>
+    public override Tensor forward(Tensor q, Tensor k, Tensor v)
+    {
+        using var scope = NewDisposeScope();
+        var qh = q_proj.forward(q).view(q.shape[0], q.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nq, D/heads]
+        var kh = k_proj.forward(k).view(k.shape[0], k.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
+        var vh = v_proj.forward(v).view(v.shape[0], v.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
+        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh);                     // [B, heads, Nq, D/heads]
+        o = o.transpose(1, 2).flatten(2);                                                   // [B, Nq, D]
+        return out_proj.forward(o).MoveToOuterDisposeScope();
+    }
+}

@@ -95,14 +95,14 @@ internal sealed class SiglipEncoder : Module<Tensor, Tensor>
 internal sealed class SiglipEncoderLayer : Module<Tensor, Tensor>
 {
     private readonly LayerNorm layer_norm1;
-    private readonly SiglipAttention self_attn;
+    private readonly MultiHeadAttention self_attn;
     private readonly LayerNorm layer_norm2;
     private readonly SiglipMlp mlp;
 
     public SiglipEncoderLayer(SemanticEncoderConfig c) : base(nameof(SiglipEncoderLayer))
     {
         layer_norm1 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        self_attn = new SiglipAttention(c.HiddenSize, c.NumAttentionHeads);
+        self_attn = new MultiHeadAttention(c.HiddenSize, c.NumAttentionHeads);
         layer_norm2 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
         mlp = new SiglipMlp(c);
         RegisterComponents();
@@ -113,43 +113,10 @@ internal sealed class SiglipEncoderLayer : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.forward(layer_norm1.forward(x));  // [B, N, C]
+        var normed = layer_norm1.forward(x);
+        var h = x + self_attn.forward(normed, normed, normed);  // [B, N, C]
         h = h + mlp.forward(layer_norm2.forward(h));            // [B, N, C]
         return h.MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>Multi-head self-attention with separate q/k/v/out projections (all with bias), scale head_dim^-1/2.</summary>
-internal sealed class SiglipAttention : Module<Tensor, Tensor>
-{
-    private readonly Linear q_proj;
-    private readonly Linear k_proj;
-    private readonly Linear v_proj;
-    private readonly Linear out_proj;
-    private readonly int heads;
-
-    public SiglipAttention(int dim, int heads) : base(nameof(SiglipAttention))
-    {
-        q_proj = nn.Linear(dim, dim);
-        k_proj = nn.Linear(dim, dim);
-        v_proj = nn.Linear(dim, dim);
-        out_proj = nn.Linear(dim, dim);
-        this.heads = heads;
-        RegisterComponents();
-    }
-
-    /// <param name="x">[B, N, C]</param>
-    /// <returns>[B, N, C]</returns>
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        long b = x.shape[0], n = x.shape[1], c = x.shape[2];
-        var q = q_proj.forward(x).view(b, n, heads, c / heads).transpose(1, 2); // [B, heads, N, C/heads]
-        var k = k_proj.forward(x).view(b, n, heads, c / heads).transpose(1, 2); // [B, heads, N, C/heads]
-        var v = v_proj.forward(x).view(b, n, heads, c / heads).transpose(1, 2); // [B, heads, N, C/heads]
-        var o = nn.functional.scaled_dot_product_attention(q, k, v);           // [B, heads, N, C/heads]
-        o = o.transpose(1, 2).reshape(b, n, c);                                 // [B, N, C]
-        return out_proj.forward(o).MoveToOuterDisposeScope();
     }
 }
 

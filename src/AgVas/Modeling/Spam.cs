@@ -16,7 +16,7 @@ public sealed class Spam : Module<Tensor, Tensor, Tensor>
 {
     private readonly Linear lin_s;
     private readonly Linear lin_p;
-    private readonly MultiHeadCrossAttention cross_attn;
+    private readonly MultiHeadAttention cross_attn;
     private readonly LayerNorm layer_norm;
     private readonly PositionEmbeddingRandom? pe_layer;
     private readonly Parameter? pos_embed;
@@ -25,7 +25,7 @@ public sealed class Spam : Module<Tensor, Tensor, Tensor>
     {
         lin_s = nn.Linear(config.SemanticDim, config.Dim);
         lin_p = nn.Linear(config.PixelDim, config.Dim);
-        cross_attn = new MultiHeadCrossAttention(config.Dim, config.NumHeads);
+        cross_attn = new MultiHeadAttention(config.Dim, config.NumHeads);
         layer_norm = nn.LayerNorm(config.Dim, config.LayerNormEps);
         switch (config.PositionalEncoding)
         {
@@ -62,40 +62,5 @@ public sealed class Spam : Module<Tensor, Tensor, Tensor>
         long total = Count.Linear(c.SemanticDim, c.Dim) + Count.Linear(c.PixelDim, c.Dim) + 4 * Count.Linear(c.Dim, c.Dim) + Count.LayerNorm(c.Dim);
         if (c.PositionalEncoding == SpamPositionalEncoding.Learned) total += (long)c.PixelDim * c.PixelGridSize * c.PixelGridSize;
         return total;
-    }
-}
-
-/// <summary>Standard multi-head attention with q/k/v/out projections (bias), scale head_dim^-1/2.</summary>
-internal sealed class MultiHeadCrossAttention : Module<Tensor, Tensor, Tensor, Tensor>
-{
-    private readonly Linear q_proj;
-    private readonly Linear k_proj;
-    private readonly Linear v_proj;
-    private readonly Linear out_proj;
-    private readonly int heads;
-
-    public MultiHeadCrossAttention(int dim, int heads) : base(nameof(MultiHeadCrossAttention))
-    {
-        q_proj = nn.Linear(dim, dim);
-        k_proj = nn.Linear(dim, dim);
-        v_proj = nn.Linear(dim, dim);
-        out_proj = nn.Linear(dim, dim);
-        this.heads = heads;
-        RegisterComponents();
-    }
-
-    /// <param name="q">[B, Nq, D]</param>
-    /// <param name="k">[B, Nk, D]</param>
-    /// <param name="v">[B, Nk, D]</param>
-    /// <returns>[B, Nq, D]</returns>
-    public override Tensor forward(Tensor q, Tensor k, Tensor v)
-    {
-        using var scope = NewDisposeScope();
-        var qh = q_proj.forward(q).view(q.shape[0], q.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nq, D/heads]
-        var kh = k_proj.forward(k).view(k.shape[0], k.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
-        var vh = v_proj.forward(v).view(v.shape[0], v.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
-        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh);                     // [B, heads, Nq, D/heads]
-        o = o.transpose(1, 2).flatten(2);                                                   // [B, Nq, D]
-        return out_proj.forward(o).MoveToOuterDisposeScope();
     }
 }
