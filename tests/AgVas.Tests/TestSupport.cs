@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace AgVas.Tests;
 
 /// <summary>A fresh directory under the system temp folder, removed on dispose.</summary>
@@ -46,4 +48,28 @@ internal static class RealData
     }
 
     private static bool IsRealData(string dir) => System.IO.File.Exists(System.IO.Path.Combine(dir, "manifest.csv"));
+}
+
+/// <summary>Invokes a CLI command in-process with the console captured (tests that use it must not run in parallel
+/// with others that write to the console: Console.SetOut is process-wide).</summary>
+internal static class ConsoleCapture
+{
+    public static (int Code, string Out, string Err) Invoke(Command command, params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        using var o = new StringWriter();
+        using var e = new StringWriter();
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            int code = command.Parse(args).Invoke();
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
 }

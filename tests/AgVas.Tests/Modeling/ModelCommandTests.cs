@@ -9,24 +9,7 @@ namespace AgVas.Tests.Modeling;
 [Collection("Console")]
 public sealed class ModelCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            int code = ModelCommand.Create().Parse(args).Invoke();
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => ConsoleCapture.Invoke(ModelCommand.Create(), args);
 
     [Fact]
     public void SummaryJsonForTheTinyPresetMatchesTheBuiltModel()

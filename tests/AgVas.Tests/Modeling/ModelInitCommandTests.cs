@@ -10,24 +10,7 @@ public sealed class TorchRngCollection;
 [Collection("TorchRng")]
 public sealed class ModelInitCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        using var o = new StringWriter();
-        using var e = new StringWriter();
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            int code = ModelCommand.Create().Parse(args).Invoke();
-            return (code, o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => ConsoleCapture.Invoke(ModelCommand.Create(), args);
 
     [Fact]
     public void InitWritesALoadableModelDeterminedByTheSeed()
