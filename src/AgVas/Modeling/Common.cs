@@ -69,8 +69,10 @@ internal static class Count
     public static long LayerNorm(long dim) => 2 * dim;
 }
 
-/// <summary>Standard multi-head attention with q/k/v/out projections (bias), scale head_dim^-1/2: SigLIP's self-attention
-/// (forward(x, x, x)) and SPAM's cross-attention. Checkpoint names q_proj, k_proj, v_proj, out_proj.</summary>
+/// <summary>Multi-head attention with q/k/v/out projections (bias), scale head_dim^-1/2, and SAM's optional
+/// down-projection: q/k/v map D → D/downsampleRate, heads split that, out_proj maps back to D. Serves SigLIP's
+/// self-attention (forward(x, x, x)), SPAM's cross-attention and the two-way transformer. Checkpoint names q_proj,
+/// k_proj, v_proj, out_proj.</summary>
 internal sealed class MultiHeadAttention : Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly Linear q_proj;
@@ -79,12 +81,13 @@ internal sealed class MultiHeadAttention : Module<Tensor, Tensor, Tensor, Tensor
     private readonly Linear out_proj;
     private readonly int heads;
 
-    public MultiHeadAttention(int dim, int heads) : base(nameof(MultiHeadAttention))
+    public MultiHeadAttention(int dim, int heads, int downsampleRate = 1) : base(nameof(MultiHeadAttention))
     {
-        q_proj = nn.Linear(dim, dim);
-        k_proj = nn.Linear(dim, dim);
-        v_proj = nn.Linear(dim, dim);
-        out_proj = nn.Linear(dim, dim);
+        int inner = dim / downsampleRate;
+        q_proj = nn.Linear(dim, inner);
+        k_proj = nn.Linear(dim, inner);
+        v_proj = nn.Linear(dim, inner);
+        out_proj = nn.Linear(inner, dim);
         this.heads = heads;
         RegisterComponents();
     }
@@ -96,11 +99,19 @@ internal sealed class MultiHeadAttention : Module<Tensor, Tensor, Tensor, Tensor
     public override Tensor forward(Tensor q, Tensor k, Tensor v)
     {
         using var scope = NewDisposeScope();
-        var qh = q_proj.forward(q).view(q.shape[0], q.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nq, D/heads]
-        var kh = k_proj.forward(k).view(k.shape[0], k.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
-        var vh = v_proj.forward(v).view(v.shape[0], v.shape[1], heads, -1).transpose(1, 2); // [B, heads, Nk, D/heads]
-        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh);                     // [B, heads, Nq, D/heads]
-        o = o.transpose(1, 2).flatten(2);                                                   // [B, Nq, D]
-        return out_proj.forward(o).MoveToOuterDisposeScope();
+        var qh = SplitHeads(q_proj.forward(q));                         // [B, heads, Nq, D'/heads]
+        var kh = SplitHeads(k_proj.forward(k));                         // [B, heads, Nk, D'/heads]
+        var vh = SplitHeads(v_proj.forward(v));                         // [B, heads, Nk, D'/heads]
+        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh); // [B, heads, Nq, D'/heads]
+        o = o.transpose(1, 2).flatten(2);                               // [B, Nq, D']
+        return out_proj.forward(o).MoveToOuterDisposeScope();           // [B, Nq, D]
+    }
+
+    private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], heads, -1).transpose(1, 2); // [B, heads, N, D'/heads]
+
+    public static long ParameterCount(long dim, long downsampleRate = 1)
+    {
+        long inner = dim / downsampleRate;
+        return 3 * Count.Linear(dim, inner) + Count.Linear(inner, dim);
     }
 }

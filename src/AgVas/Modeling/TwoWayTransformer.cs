@@ -14,13 +14,13 @@ namespace AgVas.Modeling;
 public sealed class TwoWayTransformer : Module<Tensor, Tensor, Tensor, (Tensor Tokens, Tensor Image)>
 {
     private readonly ModuleList<TwoWayAttentionBlock> layers = new();
-    private readonly TwoWayAttention final_attn_token_to_image;
+    private readonly MultiHeadAttention final_attn_token_to_image;
     private readonly LayerNorm layer_norm_final_attn;
 
     public TwoWayTransformer(AgmdConfig c) : base(nameof(TwoWayTransformer))
     {
         for (int i = 0; i < c.NumHiddenLayers; i++) layers.Add(new TwoWayAttentionBlock(c, skipFirstLayerPe: i == 0));
-        final_attn_token_to_image = new TwoWayAttention(c.HiddenSize, c.NumAttentionHeads, c.AttentionDownsampleRate);
+        final_attn_token_to_image = new MultiHeadAttention(c.HiddenSize, c.NumAttentionHeads, c.AttentionDownsampleRate);
         layer_norm_final_attn = nn.LayerNorm(c.HiddenSize);
         RegisterComponents();
     }
@@ -44,35 +44,35 @@ public sealed class TwoWayTransformer : Module<Tensor, Tensor, Tensor, (Tensor T
     public static long ParameterCount(AgmdConfig c)
     {
         long d = c.HiddenSize;
-        long block = TwoWayAttention.ParameterCount(d, 1) + 2 * TwoWayAttention.ParameterCount(d, c.AttentionDownsampleRate)
+        long block = MultiHeadAttention.ParameterCount(d, 1) + 2 * MultiHeadAttention.ParameterCount(d, c.AttentionDownsampleRate)
             + MlpBlock.ParameterCount(d, c.MlpDim) + 4 * Count.LayerNorm(d);
-        return c.NumHiddenLayers * block + TwoWayAttention.ParameterCount(d, c.AttentionDownsampleRate) + Count.LayerNorm(d);
+        return c.NumHiddenLayers * block + MultiHeadAttention.ParameterCount(d, c.AttentionDownsampleRate) + Count.LayerNorm(d);
     }
 }
 
 /// <summary>One two-way block; the first one skips adding the tokens' PE to its self-attention queries.</summary>
 internal sealed class TwoWayAttentionBlock : Module<Tensor, Tensor, Tensor, Tensor, (Tensor Queries, Tensor Keys)>
 {
-    private readonly TwoWayAttention self_attn;
+    private readonly MultiHeadAttention self_attn;
     private readonly LayerNorm layer_norm1;
-    private readonly TwoWayAttention cross_attn_token_to_image;
+    private readonly MultiHeadAttention cross_attn_token_to_image;
     private readonly LayerNorm layer_norm2;
     private readonly MlpBlock mlp;
     private readonly LayerNorm layer_norm3;
     private readonly LayerNorm layer_norm4;
-    private readonly TwoWayAttention cross_attn_image_to_token;
+    private readonly MultiHeadAttention cross_attn_image_to_token;
     private readonly bool skipFirstLayerPe;
 
     public TwoWayAttentionBlock(AgmdConfig c, bool skipFirstLayerPe) : base(nameof(TwoWayAttentionBlock))
     {
-        self_attn = new TwoWayAttention(c.HiddenSize, c.NumAttentionHeads, 1);
+        self_attn = new MultiHeadAttention(c.HiddenSize, c.NumAttentionHeads, 1);
         layer_norm1 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        cross_attn_token_to_image = new TwoWayAttention(c.HiddenSize, c.NumAttentionHeads, c.AttentionDownsampleRate);
+        cross_attn_token_to_image = new MultiHeadAttention(c.HiddenSize, c.NumAttentionHeads, c.AttentionDownsampleRate);
         layer_norm2 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
         mlp = new MlpBlock(c.HiddenSize, c.MlpDim, Activation.Relu);
         layer_norm3 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
         layer_norm4 = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
-        cross_attn_image_to_token = new TwoWayAttention(c.HiddenSize, c.NumAttentionHeads, c.AttentionDownsampleRate);
+        cross_attn_image_to_token = new MultiHeadAttention(c.HiddenSize, c.NumAttentionHeads, c.AttentionDownsampleRate);
         this.skipFirstLayerPe = skipFirstLayerPe;
         RegisterComponents();
     }
@@ -100,51 +100,5 @@ internal sealed class TwoWayAttentionBlock : Module<Tensor, Tensor, Tensor, Tens
         attn = cross_attn_image_to_token.forward(keys + keyPe, queries + queryPe, queries); // [B, HW, C]
         keys = layer_norm4.forward(keys + attn);                                         // [B, HW, C]
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
-    }
-}
-
-/// <summary>
-/// SAM's attention with an optional down-projection: q/k/v project C → C/rate, heads split that, out_proj maps back to C.
-/// </summary>
-internal sealed class TwoWayAttention : Module<Tensor, Tensor, Tensor, Tensor>
-{
-    private readonly Linear q_proj;
-    private readonly Linear k_proj;
-    private readonly Linear v_proj;
-    private readonly Linear out_proj;
-    private readonly int heads;
-
-    public TwoWayAttention(int dim, int heads, int downsampleRate) : base(nameof(TwoWayAttention))
-    {
-        int inner = dim / downsampleRate;
-        q_proj = nn.Linear(dim, inner);
-        k_proj = nn.Linear(dim, inner);
-        v_proj = nn.Linear(dim, inner);
-        out_proj = nn.Linear(inner, dim);
-        this.heads = heads;
-        RegisterComponents();
-    }
-
-    /// <param name="q">[B, Nq, C]</param>
-    /// <param name="k">[B, Nk, C]</param>
-    /// <param name="v">[B, Nk, C]</param>
-    /// <returns>[B, Nq, C]</returns>
-    public override Tensor forward(Tensor q, Tensor k, Tensor v)
-    {
-        using var scope = NewDisposeScope();
-        var qh = SplitHeads(q_proj.forward(q));                       // [B, heads, Nq, C'/heads]
-        var kh = SplitHeads(k_proj.forward(k));                       // [B, heads, Nk, C'/heads]
-        var vh = SplitHeads(v_proj.forward(v));                       // [B, heads, Nk, C'/heads]
-        var o = nn.functional.scaled_dot_product_attention(qh, kh, vh); // [B, heads, Nq, C'/heads]
-        o = o.transpose(1, 2).flatten(2);                             // [B, Nq, C']
-        return out_proj.forward(o).MoveToOuterDisposeScope();         // [B, Nq, C]
-    }
-
-    private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], heads, -1).transpose(1, 2); // [B, heads, N, C'/heads]
-
-    public static long ParameterCount(long dim, long downsampleRate)
-    {
-        long inner = dim / downsampleRate;
-        return 3 * Count.Linear(dim, inner) + Count.Linear(inner, dim);
     }
 }
