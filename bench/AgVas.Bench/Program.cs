@@ -1,5 +1,7 @@
 using AgVas.Bench;
 
+AgVas.HeapTuning.Apply();
+
 // `dotnet run --project bench/AgVas.Bench -c Release -- <name> [args]`: one benchmark per file, each reports its
 // figures (time, throughput, peak memory) to stdout. BenchmarkDotNet is used where micro-benchmarks fit.
 var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>

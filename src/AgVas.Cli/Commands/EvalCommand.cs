@@ -29,14 +29,37 @@ internal static class EvalCommand
             Required = true,
         };
         var output = new Option<string?>("--out") { Description = "Directory for metrics.json, metrics.csv and metrics.md" };
-        var command = new Command("eval", "Score anomaly-segmentation predictions against a dataset's ground truth") { data, pred, output };
+        var groups = GroupOption();
+        var command = new Command("eval", "Score anomaly-segmentation predictions against a dataset's ground truth") { data, pred, output, groups };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
-            parse.GetRequiredValue(data), parse.GetRequiredValue(pred), parse.GetValue(output),
+            parse.GetRequiredValue(data), parse.GetRequiredValue(pred), parse.GetValue(output), parse.GetValue(groups) ?? [],
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken)));
         return command;
     }
 
-    private static int Run(string dataPath, string predPath, string? outDir, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    internal static Option<string[]> GroupOption() => new("--group")
+    {
+        Description = "Also report the mean over a group of categories: name=category,category,... (repeatable), e.g. --group medical=polyp,skin_lesion",
+    };
+
+    /// <summary>Parses the --group values and checks that every category they name is in the data (before any work is done).</summary>
+    internal static List<(string Name, IReadOnlyList<string> Categories)> ParseGroups(string[] texts, IReadOnlyList<Sample> samples, string dataPath)
+    {
+        var known = samples.Select(s => s.Category).ToHashSet(StringComparer.Ordinal);
+        var groups = new List<(string, IReadOnlyList<string>)>();
+        foreach (var text in texts)
+        {
+            (string Name, IReadOnlyList<string> Categories) group;
+            try { group = EvaluationReport.ParseGroup(text); }
+            catch (ArgumentException e) { throw new DataException(dataPath, e.Message); }
+            foreach (var c in group.Categories.Where(c => !known.Contains(c)))
+                throw new DataException(dataPath, $"--group {group.Name}: no category '{c}' (categories: {string.Join(", ", known.Order(StringComparer.Ordinal))})");
+            groups.Add(group);
+        }
+        return groups;
+    }
+
+    private static int Run(string dataPath, string predPath, string? outDir, string[] groupTexts, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
         // Redirected output (a file, a test) has no width: give the 13-column table room instead of wrapping it.
@@ -44,6 +67,7 @@ internal static class EvalCommand
         try
         {
             var samples = Datasets.Load(dataPath);
+            var groups = ParseGroups(groupTexts, samples, dataPath);
             var predictions = new PredictionDirectory(predPath);
             var evaluator = new Evaluator();
             EvaluationReport report;
@@ -59,6 +83,7 @@ internal static class EvalCommand
             {
                 report = evaluator.Evaluate(samples, predictions, cancellationToken: cancellationToken);
             }
+            report = report.WithGroups(groups);
             if (outDir is not null) ReportWriter.WriteAll(report, outDir);
             Render(console, report);
             console.MarkupLine(outDir is null
@@ -88,6 +113,8 @@ internal static class EvalCommand
             table.AddRow([Markup.Escape(c.Category), $"{c.Images} ({c.Anomalous}/{c.Normal})", .. Cells(c.Metrics)]);
         int images = report.Categories.Sum(c => c.Images), anomalous = report.Categories.Sum(c => c.Anomalous);
         table.AddRow(["[bold]mean[/]", $"{images} ({anomalous}/{images - anomalous})", .. Cells(report.Mean).Select(v => $"[bold]{v}[/]")]);
+        foreach (var g in report.Groups)
+            table.AddRow([$"[bold]mean ({Markup.Escape(g.Name)})[/]", $"{g.Images} ({g.Anomalous}/{g.Normal})", .. Cells(g.Mean)]);
         console.Write(table);
         foreach (var note in ReportWriter.Notes(report))
             console.MarkupLine(note.Contains("ORACLE") ? $"[yellow]{Markup.Escape(note)}[/]" : Markup.Escape(note));

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace AgVas.Cli.Commands;
 
 /// <summary>
-/// <c>agvas predict --model &lt;dir&gt; --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: writes the prediction directory that
+/// <c>agvas predict [--model &lt;dir&gt;] --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: writes the prediction directory that
 /// <c>agvas eval</c> reads — <c>&lt;relative path without extension&gt;.npy</c> (P, float32 at the image size) and
 /// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (answer text, forced anchors, area per image).
 /// Exit codes: 0 all images done; 3 some images could not be read (reported and skipped, the rest written);
@@ -23,20 +23,19 @@ internal static class PredictCommand
 
     public static Command Create()
     {
-        var model = ModelOption(required: true);
+        var model = ModelOption();
         var data = new Option<string>("--data") { Description = "Dataset (MVTec AD, VisA, meta.json, image folder, CSV manifest)", Required = true };
         var output = new Option<string>("--out") { Description = "Prediction directory to write", Required = true };
         var mode = ModeOption();
         var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)") { model, data, output, mode };
-        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(model), parse.GetRequiredValue(data),
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
             parse.GetRequiredValue(output), parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
-    internal static Option<string> ModelOption(bool required) => new("--model")
+    internal static Option<string> ModelOption() => new("--model")
     {
-        Description = required ? "Model directory" : "Model directory (default: the embedded models/agvas-tiny)",
-        Required = required,
+        Description = $"Model directory (default: the embedded {ModelStore.DefaultModelPath})",
     };
 
     internal static Option<InstructionType> ModeOption() => new("--mode")
@@ -45,13 +44,13 @@ internal static class PredictCommand
         DefaultValueFactory = _ => InstructionType.DescribeThenSegment,
     };
 
-    private static int Run(string modelDir, string dataPath, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = Console(stdout);
         try
         {
             var samples = Datasets.Load(dataPath);
-            using var segmenter = new Segmenter(ModelStore.Open(modelDir), mode);
+            using var segmenter = new Segmenter(ModelStore.OpenOrDefault(modelDir), mode);
             var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel));
             return Report(console, stderr, summary);
         }

@@ -19,7 +19,7 @@ internal static class SegmentCommand
     public static Command Create()
     {
         var inputs = new Argument<string[]>("inputs") { Description = "Images and/or folders of images", Arity = ArgumentArity.OneOrMore };
-        var model = PredictCommand.ModelOption(required: false);
+        var model = PredictCommand.ModelOption();
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "agvas-segment" };
         var mode = PredictCommand.ModeOption();
         var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image") { inputs, model, output, mode };
@@ -36,7 +36,7 @@ internal static class SegmentCommand
             var (images, missing) = Expand(inputs);
             foreach (var m in missing) stderr.WriteLine($"skipped: {m}: no such file or folder");
             if (images.Count == 0) throw new DataException(string.Join(", ", inputs), "no images found");
-            using var segmenter = new Segmenter(ModelStore.Open(modelDir ?? ModelStore.LocateDefault()), mode);
+            using var segmenter = new Segmenter(ModelStore.OpenOrDefault(modelDir), mode);
             var records = new List<PredictionRecord>();
             int failed = missing.Count;
             foreach (var (path, name) in images)

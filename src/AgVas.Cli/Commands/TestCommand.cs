@@ -16,25 +16,28 @@ internal static class TestCommand
 {
     public static Command Create()
     {
-        var model = PredictCommand.ModelOption(required: true);
+        var model = PredictCommand.ModelOption();
         var data = new Option<string>("--data") { Description = "Test dataset with ground truth", Required = true };
         var output = new Option<string>("--out") { Description = "Output directory (predictions/ and metrics files)", Required = true };
         var mode = PredictCommand.ModeOption();
-        var command = new Command("test", "Predict a dataset and evaluate the predictions (AGVAS.md §4 metrics)") { model, data, output, mode };
-        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(model), parse.GetRequiredValue(data),
-            parse.GetRequiredValue(output), parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+        var groups = EvalCommand.GroupOption();
+        var command = new Command("test", "Predict a dataset and evaluate the predictions (AGVAS.md §4 metrics)") { model, data, output, mode, groups };
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
+            parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(groups) ?? [], parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
-    private static int Run(string modelDir, string dataPath, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, string[] groupTexts, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
         {
             var samples = Datasets.Load(dataPath);
-            using var segmenter = new Segmenter(ModelStore.Open(modelDir), mode);
+            var groups = EvalCommand.ParseGroups(groupTexts, samples, dataPath);
+            using var segmenter = new Segmenter(ModelStore.OpenOrDefault(modelDir), mode);
             var result = PredictCommand.WithProgress(console, samples.Count,
-                progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel));
+                progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel, groups: groups));
             int code = PredictCommand.Report(console, stderr, result.Predictions);
             console.WriteLine(ReportWriter.ToMarkdown(result.Report));
             console.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");

@@ -73,8 +73,40 @@ public enum IouSource
     OracleF1Threshold,
 }
 
-/// <summary>The result of an evaluation: per-category metrics (ordered by name) and their mean.</summary>
-public sealed record EvaluationReport(IReadOnlyList<CategoryMetrics> Categories, MetricValues Mean, IouSource IouSource);
+/// <summary>The mean over a named group of categories (e.g. industrial, medical) with the group's image counts.</summary>
+public sealed record GroupMetrics(string Name, IReadOnlyList<string> Categories, int Images, int Anomalous, int Normal, MetricValues Mean);
+
+/// <summary>The result of an evaluation: per-category metrics (ordered by name), their mean, and optional group means.</summary>
+public sealed record EvaluationReport(IReadOnlyList<CategoryMetrics> Categories, MetricValues Mean, IouSource IouSource)
+{
+    /// <summary>Means over named groups of categories, in the order given to <see cref="WithGroups"/>.</summary>
+    public IReadOnlyList<GroupMetrics> Groups { get; init; } = [];
+
+    /// <summary>This report with the unweighted mean (as <see cref="MetricValues.MeanOf"/>) of each named group of
+    /// categories. A group naming a category the report lacks, or naming none, is an <see cref="ArgumentException"/>.</summary>
+    public EvaluationReport WithGroups(IEnumerable<(string Name, IReadOnlyList<string> Categories)> groups)
+    {
+        var byName = Categories.ToDictionary(c => c.Category, StringComparer.Ordinal);
+        var result = new List<GroupMetrics>();
+        foreach (var (name, names) in groups)
+        {
+            if (names.Count == 0) throw new ArgumentException($"group '{name}' names no category");
+            var members = names.Select(n => byName.TryGetValue(n, out var c) ? c
+                : throw new ArgumentException($"group '{name}': no category '{n}' in the evaluated data (categories: {string.Join(", ", byName.Keys)})")).ToList();
+            result.Add(new GroupMetrics(name, names, members.Sum(c => c.Images), members.Sum(c => c.Anomalous), members.Sum(c => c.Normal),
+                MetricValues.MeanOf(members.Select(c => c.Metrics).ToList())));
+        }
+        return this with { Groups = result };
+    }
+
+    /// <summary>Parses <c>name=category,category,...</c> (the command line's --group).</summary>
+    public static (string Name, IReadOnlyList<string> Categories) ParseGroup(string text)
+    {
+        int eq = text.IndexOf('=');
+        if (eq <= 0 || eq == text.Length - 1) throw new ArgumentException($"--group '{text}': expected name=category[,category...]");
+        return (text[..eq].Trim(), text[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+}
 
 /// <summary>Progress of an evaluation, reported per loaded image.</summary>
 public readonly record struct EvaluationProgress(int ImagesDone, int ImagesTotal, int CategoriesDone, int CategoriesTotal, string Category);

@@ -8,7 +8,9 @@ namespace AgVas.Evaluation;
 /// Writes an <see cref="EvaluationReport"/> as <c>metrics.json</c>
 /// (<c>{"categories": {name: {n_images, n_anomalous, n_normal, metric keys}}, "mean": {metric keys}}</c>, fractions
 /// in [0, 1], null where undefined), <c>metrics.csv</c> (one row per category and a <c>mean</c> row) and
-/// <c>metrics.md</c> (a Markdown table in percent, with notes on the IoU source and the means).
+/// <c>metrics.md</c> (a Markdown table in percent, with notes on the IoU source and the means). Group means, when the
+/// report has them, follow the overall mean: <c>"groups": {name: {categories, n_images, n_anomalous, n_normal, metric
+/// keys}}</c> in JSON, rows <c>group:name</c> in CSV, rows <c>mean (name)</c> in Markdown.
 /// </summary>
 public static class ReportWriter
 {
@@ -44,6 +46,23 @@ public static class ReportWriter
             json.WriteStartObject("mean");
             WriteMetrics(json, report.Mean);
             json.WriteEndObject();
+            if (report.Groups.Count > 0)
+            {
+                json.WriteStartObject("groups");
+                foreach (var g in report.Groups)
+                {
+                    json.WriteStartObject(g.Name);
+                    json.WriteStartArray("categories");
+                    foreach (var c in g.Categories) json.WriteStringValue(c);
+                    json.WriteEndArray();
+                    json.WriteNumber("n_images", g.Images);
+                    json.WriteNumber("n_anomalous", g.Anomalous);
+                    json.WriteNumber("n_normal", g.Normal);
+                    WriteMetrics(json, g.Mean);
+                    json.WriteEndObject();
+                }
+                json.WriteEndObject();
+            }
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
@@ -67,6 +86,8 @@ public static class ReportWriter
         foreach (var c in report.Categories)
             csv.AppendLine($"{Quote(c.Category)},{c.Images},{c.Anomalous},{c.Normal},{CsvValues(c.Metrics)}");
         csv.AppendLine($"mean,{report.Categories.Sum(c => c.Images)},{report.Categories.Sum(c => c.Anomalous)},{report.Categories.Sum(c => c.Normal)},{CsvValues(report.Mean)}");
+        foreach (var g in report.Groups)
+            csv.AppendLine($"{Quote("group:" + g.Name)},{g.Images},{g.Anomalous},{g.Normal},{CsvValues(g.Mean)}");
         return csv.ToString();
     }
 
@@ -108,6 +129,8 @@ public static class ReportWriter
             md.AppendLine($"| {c.Category.Replace("|", "\\|")} | {c.Images} ({c.Anomalous}/{c.Normal}) | {MarkdownCells(c.Metrics)} |");
         int images = report.Categories.Sum(c => c.Images), anomalous = report.Categories.Sum(c => c.Anomalous);
         md.AppendLine($"| **mean** | {images} ({anomalous}/{images - anomalous}) | {MarkdownCells(report.Mean)} |");
+        foreach (var g in report.Groups)
+            md.AppendLine($"| **mean ({g.Name.Replace("|", "\\|")})**: {string.Join(", ", g.Categories).Replace("|", "\\|")} | {g.Images} ({g.Anomalous}/{g.Normal}) | {MarkdownCells(g.Mean)} |");
         md.AppendLine();
         foreach (var note in Notes(report)) md.AppendLine($"- {note}");
         return md.ToString();

@@ -23,10 +23,13 @@ public static class ModelStore
             }
         }
         throw new CheckpointException(DefaultModelPath,
-            "no --model given and the embedded default model is not in this build (the models/agvas-tiny/ directory is made by a later issue); pass --model <model dir>");
+            $"no --model given and the embedded default model was not found in {AppContext.BaseDirectory}, the working directory or their parents; pass --model <model dir>");
     }
 
     /// <summary>Opens an AG-VAS model directory for inference (<see cref="AgVasModelDirectory"/>); a missing, truncated or
     /// inconsistent directory is a <see cref="CheckpointException"/> (or TokenizerException) naming the file.</summary>
     public static ISegmentationModel Open(string directory) => Training.AgVasTrainingModel.Load(directory);
+
+    /// <summary><see cref="Open"/>(<paramref name="directory"/>), or the embedded default model when it is null.</summary>
+    public static ISegmentationModel OpenOrDefault(string? directory) => Open(directory ?? LocateDefault());
 }

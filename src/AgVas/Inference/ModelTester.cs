@@ -10,21 +10,24 @@ public sealed record TestResult(PredictSummary Predictions, EvaluationReport Rep
 /// <summary>
 /// <c>agvas test</c> as a library call: predict a dataset into <c>&lt;out&gt;/predictions</c>, then score it with
 /// <see cref="Evaluator"/> and write <c>&lt;out&gt;/metrics.{json,csv,md}</c>. Images that could not be read are left
-/// out of the metrics (and listed in <see cref="PredictSummary.Failures"/>).
+/// out of the metrics (and listed in <see cref="PredictSummary.Failures"/>). <c>groups</c> adds group means
+/// (<see cref="EvaluationReport.WithGroups"/>).
 /// </summary>
 public static class ModelTester
 {
     public const string PredictionsDir = "predictions";
 
     public static TestResult Run(Segmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
-        IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool writeReports = true)
+        IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool writeReports = true,
+        IEnumerable<(string Name, IReadOnlyList<string> Categories)>? groups = null)
     {
         var predictions = Path.Combine(outDir, PredictionsDir);
         var summary = DatasetPredictor.Run(segmenter, samples, predictions, mode, progress, cancellationToken);
         var failed = summary.Failures.Select(f => f.Image).ToHashSet(StringComparer.Ordinal);
         var scored = samples.Where(s => !failed.Contains(s.ImagePath)).ToList();
         if (scored.Count == 0) throw new DataException(predictions, "no image could be predicted: nothing to evaluate");
-        var report = new Evaluator().Evaluate(scored, new PredictionDirectory(predictions), cancellationToken: cancellationToken);
+        var report = new Evaluator().Evaluate(scored, new PredictionDirectory(predictions), cancellationToken: cancellationToken)
+            .WithGroups(groups ?? []);
         if (writeReports) ReportWriter.WriteAll(report, outDir);
         return new TestResult(summary, report);
     }

@@ -16,6 +16,8 @@ namespace AgVas.Training;
 /// </summary>
 public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, IDisposable
 {
+    static AgVasTrainingModel() => HeapTuning.Apply();
+
     /// <summary>Text tokens per example assumed by <see cref="TrainingFlopsPerExample"/> (prompt + answer).</summary>
     public const int AssumedTextTokens = 64;
 

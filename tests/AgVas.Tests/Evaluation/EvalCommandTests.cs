@@ -105,6 +105,48 @@ public class EvalCommandTests
     }
 
     [Fact]
+    public void GroupMeansAreTheUnweightedMeansOfTheirCategoriesWithCounts()
+    {
+        using var dir = new TempDir();
+        var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
+        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"],
+            "--group", "first=category_00,category_01", "--group", "last=category_02");
+        Assert.True(code == 0, error);
+        Assert.Contains("mean (first)", output);
+
+        var expected = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"]));
+        using var json = JsonDocument.Parse(File.ReadAllText(dir["out/metrics.json"]));
+        var groups = json.RootElement.GetProperty("groups");
+        Assert.Equal(["first", "last"], groups.EnumerateObject().Select(p => p.Name));
+        var first = groups.GetProperty("first");
+        Assert.Equal(["category_00", "category_01"], first.GetProperty("categories").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(8, first.GetProperty("n_images").GetInt32());
+        Assert.Equal(expected.Categories[0].Anomalous + expected.Categories[1].Anomalous, first.GetProperty("n_anomalous").GetInt32());
+        double ap = (expected.Categories[0].Metrics.Ap!.Value + expected.Categories[1].Metrics.Ap!.Value) / 2;
+        Assert.Equal(ap, first.GetProperty("ap").GetDouble(), 12);
+        Assert.Equal(expected.Categories[2].Metrics.Auroc!.Value, groups.GetProperty("last").GetProperty("auroc").GetDouble(), 12);
+
+        var csv = File.ReadAllLines(dir["out/metrics.csv"]);
+        Assert.StartsWith("group:first,8,", csv[5]);
+        Assert.StartsWith("group:last,4,", csv[6]);
+        Assert.Contains("| **mean (last)**: category_02 | 4 (", File.ReadAllText(dir["out/metrics.md"]));
+    }
+
+    [Theory]
+    [InlineData("nope=category_00,category_09", "--group nope: no category 'category_09'")]
+    [InlineData("noequals", "expected name=category")]
+    public void BadGroupsFailBeforeAnythingIsWritten(string group, string expected)
+    {
+        using var dir = new TempDir();
+        SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
+        var (code, _, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"], "--group", group);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, error);
+        Assert.Contains("manifest.csv", error);
+        Assert.False(Directory.Exists(dir["out"]));
+    }
+
+    [Fact]
     public void MissingOptionsAreAUsageError()
     {
         var (code, _, error) = Run("eval", "--pred", "x");
