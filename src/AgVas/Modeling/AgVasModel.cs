@@ -7,7 +7,8 @@ namespace AgVas.Modeling;
 /// <summary>AG-VAS (AGVAS.md §2): the vision side (SigLIP F_s + projector, SAM F_p, SPAM, Token Refiner, AGMD) around the
 /// Qwen2 LLM with LoRA and the three anchor tokens. Freezing policy: encoders, projector and the LLM's pretrained weights
 /// are frozen; the anchor rows (<see cref="LlmAddedTokens"/>), LoRA, SPAM, the refiner and AGMD train. Trainable
-/// parameters are chosen by module membership (<see cref="TrainableParameters"/>).</summary>
+/// parameters are chosen by module membership (<see cref="TrainableParameters"/>). A model trained from scratch
+/// (the embedded tiny one) trains everything instead (<see cref="TrainEverything"/>).</summary>
 public sealed class AgVasModel : nn.Module
 {
     private readonly VisionSide vision;
@@ -29,13 +30,24 @@ public sealed class AgVasModel : nn.Module
     public LlmWithAnchors Llm => llm;
     public SegmentationLoss SegmentationLoss { get; }
 
+    /// <summary>True after <see cref="TrainEverything"/>: every weight trains, gradients flow through the encoders.</summary>
+    public bool TrainsEverything { get; private set; }
+
+    /// <summary>Unfreezes every weight (training from scratch: random frozen encoders would give the decoders random features).</summary>
+    public void TrainEverything()
+    {
+        foreach (var p in parameters()) p.requires_grad = true;
+        TrainsEverything = true;
+    }
+
     /// <summary>Ids of [NOR], [ANO], [SEG] (V, V+1, V+2).</summary>
     public IReadOnlyList<int> AnchorIds => [llm.AnchorId(0), llm.AnchorId(1), llm.AnchorId(2)];
 
     /// <summary>The parameters training updates, with their state_dict names: LoRA adapters, the anchor rows, SPAM,
-    /// Token Refiner, AGMD — selected by the modules they belong to.</summary>
+    /// Token Refiner, AGMD — selected by the modules they belong to — or all of them after <see cref="TrainEverything"/>.</summary>
     public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters()
     {
+        if (TrainsEverything) return named_parameters().Select(p => (p.name, p.parameter)).ToList();
         var chosen = llm.LanguageModel.AdapterParameters()
             .Concat(llm.AddedTokens.parameters())
             .Concat(vision.Spam.parameters())
@@ -53,7 +65,8 @@ public sealed class AgVasModel : nn.Module
     {
         using var scope = NewDisposeScope();
         Tensor fs, fp;
-        using (no_grad())   // frozen encoders and projector: no graph through them
+        // Frozen encoders and projector (the paper's set-up): no graph through them.
+        using (TrainsEverything ? null : no_grad())
         {
             fs = vision.Projector.forward(vision.SemanticEncoder.forward(semanticPixels));       // [B, N_s, D]
             fp = vision.PixelEncoder.forward(pixelPixels);                                      // [B, C, H_p, W_p]

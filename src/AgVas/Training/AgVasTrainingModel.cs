@@ -59,6 +59,7 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
     /// forward only (2·N·tokens); the LLM runs forward and back-propagates to its inputs and LoRA (about 4·N·T, its
     /// weights being frozen); the trainable SPAM, Token Refiner and AGMD count 6·N per token of their inputs. Attention
     /// score products are left out, as in nanoGPT's estimate. T = 2·N_s visual tokens + <see cref="AssumedTextTokens"/>.
+    /// When everything trains (<see cref="AgVasModel.TrainsEverything"/>), every part counts 6·N per token.
     /// </summary>
     public double TrainingFlopsPerExample
     {
@@ -72,7 +73,7 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
             double llm = Count(Model.Llm) - Model.Llm.VocabSize * (double)Model.Llm.Config.HiddenSize * (Model.Llm.Config.TieWordEmbeddings ? 1 : 2);
             double encoders = 2 * Count(Model.Vision.SemanticEncoder) * ns + 2 * Count(Model.Vision.Projector) * ns + 2 * Count(Model.Vision.PixelEncoder) * np;
             double heads = 6 * (Count(Model.Vision.Spam) * ns + (Count(Model.Vision.TokenRefiner) + Count(Model.Vision.Agmd)) * np);
-            return encoders + 4 * llm * t + heads;
+            return Model.TrainsEverything ? 3 * encoders + 6 * llm * t + heads : encoders + 4 * llm * t + heads;
         }
     }
 

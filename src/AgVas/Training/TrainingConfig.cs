@@ -29,6 +29,14 @@ public sealed record ModelSection
     /// <summary>A model directory (our format, e.g. from <c>agvas model init</c>) to start from; relative to the config file.
     /// The encoders' input sizes are the model's own (images are resized by the SAM / SigLIP pre-processing).</summary>
     public string? Base { get; init; }
+    /// <summary>What trains: <c>paper</c> (AGVAS.md §3: LoRA, anchor rows, SPAM, Token Refiner, AGMD; encoders, projector
+    /// and LLM frozen, as suits pretrained weights) or <c>all</c> (every weight, as a model trained from scratch needs:
+    /// frozen random encoders would feed the mask decoder random features). Default: <c>all</c> for a fresh
+    /// <see cref="Preset"/>, <c>paper</c> when a <see cref="Base"/> is given.</summary>
+    public string? Trainable { get; init; }
+
+    /// <summary>Whether every weight trains (see <see cref="Trainable"/>).</summary>
+    public bool TrainsEverything => (Trainable ?? (Base is null ? "all" : "paper")) == "all";
 }
 
 /// <summary>The training mixture (pools and their ratios), the instruction-type ratios and the held-out validation set.</summary>

@@ -75,6 +75,7 @@ public static class TrainingConfigLoader
 
         Require(c.Steps > 0, "steps", $"must be positive, got {c.Steps}");
         Require(!string.IsNullOrWhiteSpace(c.Model.Preset) || c.Model.Base is not null, "model.preset", "give a preset or model.base");
+        Require(c.Model.Trainable is null or "paper" or "all", "model.trainable", $"must be paper or all, got '{c.Model.Trainable}'");
         Require(c.Data.Sources.Count > 0, "data.sources", "no training data: give at least one source (path or synth)");
         for (int i = 0; i < c.Data.Sources.Count; i++) ValidateSource(c.Data.Sources[i], $"data.sources[{i}]", Require);
         var pr = c.Data.PoolRatios;

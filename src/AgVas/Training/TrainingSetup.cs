@@ -107,8 +107,16 @@ public static class TrainingSetup
     public static ITrainingValidator? Validator(TrainingConfig config, string configDir, string runDir) =>
         config.Data.Validation is null ? null : new SegmentationValidator(ValidationSamples(config, configDir, runDir), runDir);
 
-    /// <summary>Loads model.base, or builds model.preset with random weights seeded by the run's seed.</summary>
+    /// <summary>Loads model.base, or builds model.preset with random weights seeded by the run's seed; unfreezes every
+    /// weight when model.trainable is <c>all</c>.</summary>
     public static AgVasTrainingModel CreateModel(TrainingConfig config, string configDir)
+    {
+        var model = CreateBase(config, configDir);
+        if (config.Model.TrainsEverything) model.Model.TrainEverything();
+        return model;
+    }
+
+    private static AgVasTrainingModel CreateBase(TrainingConfig config, string configDir)
     {
         if (config.Model.Base is { } path) return AgVasTrainingModel.Load(Resolve(configDir, path));
         try

@@ -87,6 +87,23 @@ public sealed class AgVasModelTests : IDisposable
     }
 
     [Fact]
+    public void TrainingEverythingSendsGradientsThroughTheEncoders()
+    {
+        using var scope = NewDisposeScope();
+        var (model, tokenizer) = Tiny();
+        model.train();
+        model.TrainEverything();
+        Assert.Equal(model.named_parameters().Count(), model.TrainableParameters().Count);
+        using var loss = LossOfTwo(model, tokenizer);
+        loss.Total.backward();
+        foreach (var m in new nn.Module[] { model.Vision.SemanticEncoder, model.Vision.Projector, model.Vision.PixelEncoder, model.Llm.LanguageModel })
+        {
+            var withGrad = m.parameters().Count(p => p.grad is not null && p.grad.abs().sum().item<float>() > 0);
+            Assert.True(withGrad > m.parameters().Count() / 2, $"{m.GetName()}: {withGrad} of {m.parameters().Count()} weights have a gradient");
+        }
+    }
+
+    [Fact]
     public void SaveAndLoadRoundTripBitExact()
     {
         using var scope = NewDisposeScope();

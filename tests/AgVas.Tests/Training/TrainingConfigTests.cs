@@ -80,6 +80,17 @@ public class TrainingConfigTests
     }
 
     [Theory]
+    [InlineData("model: { preset: tiny }", true)]
+    [InlineData("model: { preset: tiny, trainable: paper }", false)]
+    [InlineData("model: { base: some/dir }", false)]
+    [InlineData("model: { base: some/dir, trainable: all }", true)]
+    public void FreshPresetsTrainEverythingAndBasesThePapersSet(string model, bool everything)
+    {
+        var c = TrainingConfigLoader.Parse(model + "\ndata: { sources: [ { path: x } ] }", "m.yaml");
+        Assert.Equal(everything, c.Model.TrainsEverything);
+    }
+
+    [Theory]
     [InlineData("optim:\n  lrr: 1\n", "line 2", "unknown key 'optim.lrr'", "warmup_steps")]
     [InlineData("stepz: 3\n", "line 1", "unknown key 'stepz'", "steps")]
     [InlineData("data:\n  sources:\n    - path: x\n      pol: normal\n", "line 4", "unknown key 'data.sources[0].pol'", "pool")]
@@ -110,6 +121,7 @@ public class TrainingConfigTests
     [InlineData("optim: { batch_size: 0 }", "optim.batch_size: must be positive")]
     [InlineData("optim: { betas: [0.9] }", "optim.betas: must be two values")]
     [InlineData("steps: 0", "steps: must be positive")]
+    [InlineData("model: { trainable: most }", "model.trainable: must be paper or all, got 'most'")]
     [InlineData("output: { keep_checkpoints: 0 }", "output.keep_checkpoints: must be >= 1")]
     [InlineData("loss: { dice_weight: -2 }", "loss.dice_weight: must be >= 0")]
     [InlineData("data: { sources: [ { path: x, pool: extra } ] }", "data.sources[0].pool: unknown pool 'extra'")]
