@@ -24,6 +24,21 @@ internal sealed class TempDir : IDisposable
     }
 }
 
+/// <summary>The repository's root (the folder holding AgVas.sln above the test binaries).</summary>
+internal static class Repository
+{
+    public static string Root { get; } = Find();
+
+    public static string Path(string relative) => System.IO.Path.Combine(Root, relative);
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "AgVas.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no AgVas.sln above {AppContext.BaseDirectory}");
+    }
+}
+
 /// <summary>Where the optional shared real data set is: AGVAS_REAL_DATA, else <c>../shared/data/real</c> beside the
 /// repository (as on the developers' machines and CI), else null and the tests that need it skip.</summary>
 internal static class RealData

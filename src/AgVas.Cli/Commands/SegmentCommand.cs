@@ -63,7 +63,8 @@ internal static class SegmentCommand
                 }
             }
             PredictionFiles.WriteResults(outDir, records);
-            console.MarkupLine($"wrote {records.Count - (failed - missing.Count)} result(s) to {Markup.Escape(outDir)}" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
+            console.MarkupLine($"wrote {records.Count - (failed - missing.Count)} result(s) to {Markup.Escape(Path.GetFullPath(outDir))} " +
+                $"(<name>_mask.png, <name>_overlay.png, <name>.npy, {PredictionFiles.ResultsFile})" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
             return failed > 0 ? PredictCommand.ExitSomeFailed : 0;
         }
         catch (Exception e) when (PredictCommand.IsUserError(e))

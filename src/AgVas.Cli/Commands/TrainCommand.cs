@@ -19,8 +19,40 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Run directory (default: output.dir of the config, relative to it)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run directory's last checkpoint" };
         var command = new Command("train", "Train AG-VAS from a config") { config, output, resume };
+        command.Subcommands.Add(CreateExport());
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(config), parse.GetValue(output), parse.GetValue(resume),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+        return command;
+    }
+
+    /// <summary><c>agvas train export --config &lt;yaml&gt; --checkpoint &lt;run&gt;/checkpoints/step-N --out &lt;model dir&gt;</c>: a
+    /// training checkpoint as a model directory that segment / predict / test load.</summary>
+    private static Command CreateExport()
+    {
+        var config = new Option<string>("--config") { Description = "The training config the checkpoint's run used", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint directory (<run>/checkpoints/step-NNNNNN)", Required = true };
+        var output = new Option<string>("--out") { Description = "Model directory to write", Required = true };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output };
+        command.SetAction((parse, cancel) =>
+        {
+            var stderr = parse.InvocationConfiguration.Error;
+            try
+            {
+                var configPath = parse.GetRequiredValue(config);
+                var trainingConfig = TrainingConfigLoader.Load(configPath);
+                using var model = TrainingSetup.CreateModel(trainingConfig, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+                var state = TrainingCheckpoint.RestoreWeights(parse.GetRequiredValue(checkpoint), model);
+                var outDir = parse.GetRequiredValue(output);
+                model.Save(outDir);
+                parse.InvocationConfiguration.Output.WriteLine($"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen)");
+                return Task.FromResult(0);
+            }
+            catch (Exception e) when (PredictCommand.IsUserError(e))
+            {
+                stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+                return Task.FromResult(PredictCommand.ExitError);
+            }
+        });
         return command;
     }
 

@@ -114,6 +114,19 @@ public static class TrainingCheckpoint
     /// A truncated or corrupt file, or a tensor missing or mis-shaped, is a <see cref="CheckpointException"/> naming the file.</summary>
     public static CheckpointState Restore(string checkpointDir, ITrainableModel model, AdamW optimizer)
     {
+        var state = RestoreWeights(checkpointDir, model);
+        using (var opt = TensorSource.Open(Path.Combine(checkpointDir, OptimizerFile)))
+        {
+            opt.Validate();
+            optimizer.LoadState(opt, state.Step);
+        }
+        return state;
+    }
+
+    /// <summary>Restores only the model's tensors (e.g. to export a checkpoint as a model directory); the model must be
+    /// built as the run built it (same config and seed), since a <c>trainable</c> checkpoint holds only the trained tensors.</summary>
+    public static CheckpointState RestoreWeights(string checkpointDir, ITrainableModel model)
+    {
         var state = ReadState(checkpointDir);
         using (var weights = TensorSource.Open(Path.Combine(checkpointDir, WeightsFile)))
         {
@@ -127,11 +140,6 @@ public static class TrainingCheckpoint
                     throw new CheckpointException(weights.Path, $"tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], the model's is [{string.Join(", ", tensor.shape)}]");
                 tensor.copy_(loaded);
             }
-        }
-        using (var opt = TensorSource.Open(Path.Combine(checkpointDir, OptimizerFile)))
-        {
-            opt.Validate();
-            optimizer.LoadState(opt, state.Step);
         }
         return state;
     }

@@ -5,7 +5,7 @@ using AgVas.Cli.Commands;
 namespace AgVas.Tests.Evaluation;
 
 /// <summary>
-/// The README's main command on the shipped samples/eval-example, against the metrics that
+/// The README's eval example on the shipped samples/eval-example, against the metrics that
 /// tools/golden/eval_reference.py (scikit-learn, scikit-image, PyTorch resize) computed from the same files.
 /// </summary>
 public class EvalExampleTests
@@ -13,7 +13,7 @@ public class EvalExampleTests
     [Fact]
     public void ReadmeCommandMatchesTheReferenceImplementation()
     {
-        var repo = RepoRoot();
+        var repo = Repository.Root;
         using var dir = new TempDir();
         var root = new RootCommand();
         root.Subcommands.Add(EvalCommand.Create());
@@ -44,12 +44,5 @@ public class EvalExampleTests
             if (p.Name == "f1_threshold") Assert.True(Math.Abs(p.Value.GetDouble() - g.GetDouble()) <= 1e-6 * Math.Abs(p.Value.GetDouble()), $"{where}/{p.Name}: expected {p.Value}, got {g}");
             else Assert.True(Math.Abs(p.Value.GetDouble() - g.GetDouble()) < 1e-9, $"{where}/{p.Name}: expected {p.Value}, got {g}");
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "AgVas.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no AgVas.sln above {AppContext.BaseDirectory}");
     }
 }

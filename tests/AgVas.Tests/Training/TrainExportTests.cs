@@ -1,0 +1,58 @@
+using AgVas.Checkpoints;
+using AgVas.Training;
+
+namespace AgVas.Tests.Training;
+
+/// <summary><c>agvas train export</c>: a checkpoint becomes a model directory holding exactly the weights the run had.</summary>
+[Collection(SerialTrainingCollection.Name)]
+public sealed class TrainExportTests : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    [Fact]
+    public void TheLastCheckpointExportsToTheFinalModelsWeights()
+    {
+        var config = dir["run.yaml"];
+        File.WriteAllText(config, """
+            model: { preset: tiny }
+            data:
+              sources:
+                - synth: { count: 6, size: 64, normal_ratio: 0.3 }
+            optim: { batch_size: 2, warmup_steps: 1 }
+            steps: 2
+            output: { checkpoint_every: 2, validate_every: 0 }
+            """);
+        var run = dir["run"];
+        var (code, _, err) = CliErrorTests.Run("train", "--config", config, "--out", run);
+        Assert.True(code == 0, err);
+        var exported = dir["exported"];
+        (code, var output, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"), "--out", exported);
+        Assert.True(code == 0, err);
+        Assert.Contains("step 2", output);
+
+        using var want = TensorSource.Open(Path.Combine(run, "final", AgVasModelDirectory.WeightsFileName));
+        using var got = TensorSource.Open(Path.Combine(exported, AgVasModelDirectory.WeightsFileName));
+        Assert.Equal(want.Names.Order(), got.Names.Order());
+        foreach (var name in want.Names)
+        {
+            using var a = want.Load(name);
+            using var b = got.Load(name);
+            Assert.Equal(a.shape, b.shape);
+            Assert.True(a.eq(b).all().item<bool>(), $"{name} differs");
+        }
+        using var loaded = AgVasTrainingModel.Load(exported);
+    }
+
+    [Fact]
+    public void AMissingCheckpointIsAnErrorNamingIt()
+    {
+        var config = dir["run.yaml"];
+        File.WriteAllText(config, "data: { sources: [ { synth: { count: 4, size: 64 } } ] }\n");
+        var (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", dir["nope"], "--out", dir["m"]);
+        Assert.Equal(1, code);
+        Assert.Contains("state.json", err);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "m", AgVasModelDirectory.WeightsFileName)));
+    }
+}
