@@ -33,15 +33,7 @@ public static class ReportWriter
         {
             json.WriteStartObject();
             json.WriteStartObject("categories");
-            foreach (var c in report.Categories)
-            {
-                json.WriteStartObject(c.Category);
-                json.WriteNumber("n_images", c.Images);
-                json.WriteNumber("n_anomalous", c.Anomalous);
-                json.WriteNumber("n_normal", c.Normal);
-                WriteMetrics(json, c.Metrics);
-                json.WriteEndObject();
-            }
+            foreach (var c in report.Categories) WriteCounted(json, c.Category, null, c.Images, c.Anomalous, c.Normal, c.Metrics);
             json.WriteEndObject();
             json.WriteStartObject("mean");
             WriteMetrics(json, report.Mean);
@@ -49,23 +41,29 @@ public static class ReportWriter
             if (report.Groups.Count > 0)
             {
                 json.WriteStartObject("groups");
-                foreach (var g in report.Groups)
-                {
-                    json.WriteStartObject(g.Name);
-                    json.WriteStartArray("categories");
-                    foreach (var c in g.Categories) json.WriteStringValue(c);
-                    json.WriteEndArray();
-                    json.WriteNumber("n_images", g.Images);
-                    json.WriteNumber("n_anomalous", g.Anomalous);
-                    json.WriteNumber("n_normal", g.Normal);
-                    WriteMetrics(json, g.Mean);
-                    json.WriteEndObject();
-                }
+                foreach (var g in report.Groups) WriteCounted(json, g.Name, g.Categories, g.Images, g.Anomalous, g.Normal, g.Mean);
                 json.WriteEndObject();
             }
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>{name: {[categories,] n_images, n_anomalous, n_normal, metric keys}}.</summary>
+    private static void WriteCounted(Utf8JsonWriter json, string name, IReadOnlyList<string>? categories, int images, int anomalous, int normal, MetricValues metrics)
+    {
+        json.WriteStartObject(name);
+        if (categories is not null)
+        {
+            json.WriteStartArray("categories");
+            foreach (var c in categories) json.WriteStringValue(c);
+            json.WriteEndArray();
+        }
+        json.WriteNumber("n_images", images);
+        json.WriteNumber("n_anomalous", anomalous);
+        json.WriteNumber("n_normal", normal);
+        WriteMetrics(json, metrics);
+        json.WriteEndObject();
     }
 
     private static void WriteMetrics(Utf8JsonWriter json, MetricValues metrics)

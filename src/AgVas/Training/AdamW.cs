@@ -53,16 +53,21 @@ public sealed class AdamW : IDisposable
         double bc1 = 1 - Math.Pow(Beta1, Step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, Step));
         using var guard = no_grad();
         using var scope = NewDisposeScope();
+        // The scalars are made once and kept alive (using) until every native call that reads them has returned: a
+        // temporary Scalar from an implicit double conversion may be finalised by the GC while libtorch still reads it,
+        // which crashed a training run at step 390 ("Exception raised from toFloat", in add_(Eps)).
+        using Scalar decay = 1 - lr * WeightDecay, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2, eps = Eps, stepSize = -lr / bc1, bc2 = bc2Sqrt;
+        using var oneMinusBeta1 = tensor((float)(1 - Beta1));                                  // [] lerp_'s weight
         for (int i = 0; i < parameters.Count; i++)
         {
             var p = parameters[i].Parameter;
             var g = p.grad;
             if (g is null) continue;
-            if (WeightDecay != 0) p.mul_(1 - lr * WeightDecay);
-            expAvg[i].lerp_(g, 1 - Beta1);
-            expAvgSq[i].mul_(Beta2).addcmul_(g, g, 1 - Beta2);
-            var denom = (expAvgSq[i].sqrt() / bc2Sqrt).add_(Eps);
-            p.addcdiv_(expAvg[i], denom, -lr / bc1);
+            if (WeightDecay != 0) p.mul_(decay);
+            expAvg[i].lerp_(g, oneMinusBeta1);
+            expAvgSq[i].mul_(beta2).addcmul_(g, g, oneMinusBeta2);
+            var denom = expAvgSq[i].sqrt().div_(bc2).add_(eps);
+            p.addcdiv_(expAvg[i], denom, stepSize);
         }
     }
 
