@@ -13,7 +13,7 @@ internal static class SynthCommand
     {
         var normals = new Option<string[]>("--normals")
         {
-            Description = "Sources of normal images: 'procedural' or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (see --normals-weights)",
+            Description = "Sources of normal images: 'procedural' (textures), 'scenes' (objects on backgrounds) or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (see --normals-weights)",
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
@@ -55,7 +55,7 @@ internal static class SynthCommand
                     ForegroundOnly: parse.GetValue(foreground),
                     Seed: parse.GetValue(seed),
                     SourceWeights: parse.GetValue(weights) is { Length: > 0 } w ? w : null);
-                var sources = parse.GetValue(normals)!.Select(ResolveSource).ToList();
+                var sources = parse.GetValue(normals)!.Select(NormalSources.Resolve).ToList();
                 var synthesizer = new AnomalySynthesizer(sources, options);
                 string outDir = parse.GetValue(output)!;
                 bool wantPreview = parse.GetValue(preview);
@@ -112,14 +112,4 @@ internal static class SynthCommand
                 : throw new ArgumentException($"--sizes: unknown size '{n}' (known: small, medium, large)")).Distinct().ToList();
     }
 
-    /// <summary>'procedural', or any dataset <see cref="Datasets.Load"/> reads (folder, MVTec, VisA, meta.json, CSV manifest):
-    /// its normal samples are used (anomalous ones never: their real defects would be missing from the new masks).</summary>
-    internal static INormalSource ResolveSource(string spec)
-    {
-        if (spec.Equals("procedural", StringComparison.OrdinalIgnoreCase)) return new ProceduralSource();
-        var samples = Datasets.Load(spec);
-        var normals = samples.Where(s => !s.IsAnomalous).ToList();
-        if (normals.Count == 0) throw new DataException(spec, $"none of its {samples.Count} images is labelled normal: synthesis needs defect-free images");
-        return ImageFileSource.FromSamples(spec, normals);
-    }
 }

@@ -81,8 +81,18 @@ public static class Datasets
     internal static string Resolve(string root, string relative) =>
         Path.GetFullPath(Path.Combine(root, relative.Replace('\\', '/').Replace('/', Path.DirectorySeparatorChar)));
 
-    /// <summary>The path of <paramref name="file"/> relative to <paramref name="root"/>, with '/' separators.</summary>
-    internal static string Relative(string root, string file) => Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+    /// <summary>The path of <paramref name="file"/> relative to <paramref name="root"/>, with '/' separators. A file
+    /// outside the root (a manifest listing <c>../x.png</c>) has each <c>..</c> spelled <see cref="ParentSegment"/> (and a
+    /// path on another drive loses its root), so that prediction files named after it stay inside their directory.</summary>
+    internal static string Relative(string root, string file)
+    {
+        var relative = Path.GetRelativePath(root, file);
+        if (Path.IsPathRooted(relative)) relative = relative[Path.GetPathRoot(relative)!.Length..];
+        return string.Join('/', relative.Split(Path.DirectorySeparatorChar, '/').Select(s => s == ".." ? ParentSegment : s));
+    }
+
+    /// <summary>How a <c>..</c> segment appears in <see cref="Sample.RelativePath"/>.</summary>
+    public const string ParentSegment = "__up__";
 
     internal static bool IsImageFile(string path) =>
         ImageExtensions.Contains(Path.GetExtension(path)) && !Path.GetFileName(path).StartsWith('.');

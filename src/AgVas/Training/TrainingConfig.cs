@@ -86,7 +86,8 @@ public sealed record SynthSourceConfig
     public int Count { get; init; } = 1000;
     public int Size { get; init; } = 256;
     public double NormalRatio { get; init; } = 0.2;
-    /// <summary>A dataset whose normal images carry the defects; null = procedural textures.</summary>
+    /// <summary>A dataset whose normal images carry the defects, or <c>scenes</c> (procedural objects on backgrounds);
+    /// null or <c>procedural</c> = procedural textures.</summary>
     public string? NormalsFrom { get; init; }
     /// <summary>Offset added to the master seed, so that validation and training synthesis differ.</summary>
     public ulong SeedOffset { get; init; }

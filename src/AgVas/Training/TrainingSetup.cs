@@ -55,9 +55,12 @@ public static class TrainingSetup
         var manifest = Path.Combine(outDir, "manifest.csv");
         if (!File.Exists(manifest))
         {
-            INormalSource normals = config.NormalsFrom is { } from
-                ? ImageFileSource.FromSamples(from, Datasets.Load(Resolve(configDir, from)))
-                : new ProceduralSource();
+            INormalSource normals = config.NormalsFrom switch
+            {
+                null => new ProceduralSource(),
+                "procedural" or "scenes" => NormalSources.Resolve(config.NormalsFrom),
+                var from => ImageFileSource.FromSamples(from, Datasets.Load(Resolve(configDir, from))),
+            };
             var synthesizer = new AnomalySynthesizer([normals], new SynthesisOptions(Size: config.Size, NormalRatio: config.NormalRatio, Seed: seed + config.SeedOffset));
             AnomalySegWriter.Write(synthesizer, config.Count, outDir, Environment.ProcessorCount);
         }

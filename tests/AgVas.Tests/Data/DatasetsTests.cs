@@ -261,6 +261,18 @@ public class DatasetsTests
         Assert.Equal(a.Data.Zip(b.Data, (p, q) => p || q), or.Data);
     }
 
+    [Fact]
+    public void ManifestImagesOutsideItsFolderGetRelativePathsThatStayInside()
+    {
+        using var dir = new TempDir();
+        new DummyData(5).Image(dir.File("data/a.png"));
+        File.WriteAllText(dir.File("lists/set.csv"), "source,category,label,image,mask\ns,c,normal,../data/a.png,\n");
+        var sample = Assert.Single(Datasets.Load(dir.File("lists/set.csv")));
+        Assert.Equal(dir.File("data/a.png"), sample.ImagePath);
+        Assert.Equal($"{Datasets.ParentSegment}/data/a.png", sample.RelativePath);
+        Assert.StartsWith(dir.File("pred"), AgVas.Inference.PredictionFiles.OverlayPath(dir.File("pred"), sample.RelativePath));
+    }
+
     [Theory]
     [InlineData("source,category,label,image,mask\ns,c,maybe,i.png,\n", "line 2: bad label 'maybe'")]
     [InlineData("source,category,label,image,mask,mask_rule\ns,c,normal,i.png,,gt5\n", "line 2: unknown mask_rule 'gt5' (expected gt0 or ge128)")]
