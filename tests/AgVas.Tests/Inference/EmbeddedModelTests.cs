@@ -69,7 +69,8 @@ public sealed class EmbeddedModelTests : IDisposable
 
     private static readonly (string Category, double MinAp, double MinIouAno)[] ExpectedOnSamples =
     [
-        ("hazelnut", 0.0, 0.0),
-        ("cookie", 0.0, 0.0),
+        // shipped: hazelnut AP 0.260, IoU_ano 0.236 (pixel rate 0.02); cookie AP 0.066, IoU_ano 0.082 (pixel rate 0.02).
+        ("hazelnut", 0.15, 0.12),
+        ("cookie", 0.04, 0.04),
     ];
 }
