@@ -1,8 +1,6 @@
 using System.CommandLine;
 using AgVas.Cli.Commands;
 
-AgVas.HeapTuning.Apply();
-
 var root = new RootCommand("AG-VAS: anchor-guided zero-shot visual anomaly segmentation");
 foreach (var command in new Command[]
 {

@@ -7,7 +7,8 @@ namespace AgVas;
 /// back to the kernel (and trims the heap top above its trim threshold), so the next step's activations of the same
 /// size are page-faulted in afresh: measured on 2 cores, training the tiny preset at batch 8 spent a third of its CPU
 /// time in the kernel (2.1 M page faults in 14 steps) and ran at 1.70 s per step; with the thresholds raised, 0.85 s.
-/// <see cref="Apply"/> is idempotent, process-wide, and a no-op off glibc; set AGVAS_DEFAULT_MALLOC=1 to skip it.
+/// <see cref="Apply"/> is idempotent, process-wide, and a no-op off glibc; set AGVAS_DEFAULT_MALLOC=1 to skip it. The
+/// model class applies it before any model is built (training and inference, CLI or library); benchmarks call it too.
 /// </summary>
 public static partial class HeapTuning
 {

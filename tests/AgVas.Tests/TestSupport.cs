@@ -27,16 +27,17 @@ internal sealed class TempDir : IDisposable
 /// <summary>The repository's root (the folder holding AgVas.sln above the test binaries).</summary>
 internal static class Repository
 {
-    public static string Root { get; } = Find();
-
-    public static string Path(string relative) => System.IO.Path.Combine(Root, relative);
-
-    private static string Find()
+    /// <summary>The root, or null when the tests run outside a checkout.</summary>
+    public static string? Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "AgVas.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no AgVas.sln above {AppContext.BaseDirectory}");
+        return null;
     }
+
+    public static string Root { get; } = Find() ?? throw new InvalidOperationException($"no AgVas.sln above {AppContext.BaseDirectory}");
+
+    public static string Path(string relative) => System.IO.Path.Combine(Root, relative);
 }
 
 /// <summary>Where the optional shared real data set is: AGVAS_REAL_DATA, else <c>../shared/data/real</c> beside the
@@ -53,13 +54,9 @@ internal static class RealData
     {
         var fromEnv = Environment.GetEnvironmentVariable("AGVAS_REAL_DATA");
         if (!string.IsNullOrEmpty(fromEnv)) return IsRealData(fromEnv) ? fromEnv : null;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (!System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "AgVas.sln"))) continue;
-            var candidate = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir.FullName, "..", "shared", "data", "real"));
-            return IsRealData(candidate) ? candidate : null;
-        }
-        return null;
+        if (Repository.Find() is not { } repository) return null;
+        var candidate = System.IO.Path.GetFullPath(System.IO.Path.Combine(repository, "..", "shared", "data", "real"));
+        return IsRealData(candidate) ? candidate : null;
     }
 
     private static bool IsRealData(string dir) => System.IO.File.Exists(System.IO.Path.Combine(dir, "manifest.csv"));

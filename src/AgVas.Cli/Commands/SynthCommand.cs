@@ -55,7 +55,7 @@ internal static class SynthCommand
                     ForegroundOnly: parse.GetValue(foreground),
                     Seed: parse.GetValue(seed),
                     SourceWeights: parse.GetValue(weights) is { Length: > 0 } w ? w : null);
-                var sources = parse.GetValue(normals)!.Select(NormalSources.Resolve).ToList();
+                var sources = parse.GetValue(normals)!.Select(spec => NormalSources.Resolve(spec)).ToList();
                 var synthesizer = new AnomalySynthesizer(sources, options);
                 string outDir = parse.GetValue(output)!;
                 bool wantPreview = parse.GetValue(preview);

@@ -131,14 +131,15 @@ public sealed class SceneSource : INormalSource
 }
 
 /// <summary>Resolves a normal-image source by name: <c>procedural</c> (textures), <c>scenes</c> (objects on
-/// backgrounds) or a dataset path (<see cref="Datasets.Load"/>; its normal samples only — anomalous images' real
-/// defects would be missing from the new masks).</summary>
+/// backgrounds) or a dataset path (<see cref="Datasets.Load"/>, relative to <paramref name="baseDir"/> when given; its
+/// normal samples only — anomalous images' real defects would be missing from the new masks).</summary>
 public static class NormalSources
 {
-    public static INormalSource Resolve(string spec)
+    public static INormalSource Resolve(string spec, string? baseDir = null)
     {
         if (spec.Equals("procedural", StringComparison.OrdinalIgnoreCase)) return new ProceduralSource();
         if (spec.Equals("scenes", StringComparison.OrdinalIgnoreCase)) return new SceneSource();
+        if (baseDir is not null) spec = Path.GetFullPath(Path.Combine(baseDir, spec));
         var samples = Datasets.Load(spec);
         var normals = samples.Where(s => !s.IsAnomalous).ToList();
         if (normals.Count == 0) throw new DataException(spec, $"none of its {samples.Count} images is labelled normal: synthesis needs defect-free images");

@@ -55,12 +55,7 @@ public static class TrainingSetup
         var manifest = Path.Combine(outDir, "manifest.csv");
         if (!File.Exists(manifest))
         {
-            INormalSource normals = config.NormalsFrom switch
-            {
-                null => new ProceduralSource(),
-                "procedural" or "scenes" => NormalSources.Resolve(config.NormalsFrom),
-                var from => ImageFileSource.FromSamples(from, Datasets.Load(Resolve(configDir, from))),
-            };
+            var normals = NormalSources.Resolve(config.NormalsFrom ?? "procedural", configDir);
             var synthesizer = new AnomalySynthesizer([normals], new SynthesisOptions(Size: config.Size, NormalRatio: config.NormalRatio, Seed: seed + config.SeedOffset));
             AnomalySegWriter.Write(synthesizer, config.Count, outDir, Environment.ProcessorCount);
         }
