@@ -105,6 +105,6 @@ internal static class TrainCommand
         var l = p.Record.Loss;
         return string.Create(CultureInfo.InvariantCulture,
             $"step {p.Step}/{p.TotalSteps} loss {l.Total:F3} | txt {l.Text:F3} bce {l.BceNor:F3}/{l.BceAno:F3}/{l.BceSeg:F3} " +
-            $"dice {l.DiceNor:F3}/{l.DiceAno:F3}/{l.DiceSeg:F3} (nor/ano/seg) | {p.Record.ExamplesPerSecond:F1} ex/s MFU {p.Record.Mfu:P1}");
+            $"dice {l.DiceNor:F3}/{l.DiceAno:F3}/{l.DiceSeg:F3} (nor/ano/seg) hard {l.HardBce:F3} | {p.Record.ExamplesPerSecond:F1} ex/s MFU {p.Record.Mfu:P1}");
     }
 }

@@ -9,7 +9,9 @@ namespace AgVas.Modeling;
 /// c ∈ {NOR, ANO, SEG} with M_SEG = M_ANO = mask, M_NOR = 1 − mask. BCE is computed from logits: for SEG with the
 /// sigmoid form, for NOR/ANO with the 2-way log-softmax (log P_ano, log(1 − P_ano) = log P_nor) so no probability is
 /// ever logged. Dice is LISA's: on probabilities, 1 − (2Σpm/s + ε)/(Σp/s + Σm/s + ε) with s = 1000, ε = 1e-6. Both are
-/// computed per mask (BCE as the mean over pixels) and averaged over the masks of the batch.
+/// computed per mask (BCE as the mean over pixels) and averaged over the masks of the batch. HardBCE (see
+/// <see cref="SegmentationLossConfig"/>) is the mean BCE of each mask's hardest pixels, SEG plus the NOR/ANO pair (whose
+/// two BCEs are the same quantity).
 /// </summary>
 public sealed class SegmentationLoss(SegmentationLossConfig config)
 {
@@ -32,17 +34,21 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
         var logNor = logRel[.., 0];                                                  // [B, hw]
         var logAno = logRel[.., 1];                                                  // [B, hw]
 
-        var bceSeg = nn.functional.binary_cross_entropy_with_logits(seg, m, reduction: nn.Reduction.None).mean([1]).mean(); // []
-        var bceAno = (-(m * logAno + notM * logNor)).mean([1]).mean();              // []
+        var pixelSeg = nn.functional.binary_cross_entropy_with_logits(seg, m, reduction: nn.Reduction.None); // [B, hw]
+        var pixelRel = -(m * logAno + notM * logNor);                                // [B, hw]
+        var bceSeg = pixelSeg.mean([1]).mean();                                      // []
+        var bceAno = pixelRel.mean([1]).mean();                                      // []
         var bceNor = (-(notM * logNor + m * logAno)).mean([1]).mean();              // []
+        long k = Math.Clamp((long)Math.Round(Config.HardPixelFraction * pixelSeg.shape[1]), 1, pixelSeg.shape[1]);
+        var hardBce = pixelSeg.topk((int)k, dim: 1).values.mean() + pixelRel.topk((int)k, dim: 1).values.mean(); // []
 
         var diceSeg = Dice(seg.sigmoid(), m);                                        // []
         var diceAno = Dice(logAno.exp(), m);                                         // []
         var diceNor = Dice(logNor.exp(), notM);                                      // []
 
         double wb = Config.BceWeight, wd = Config.DiceWeight;
-        var total = (bceSeg + bceAno + bceNor) * wb + (diceSeg + diceAno + diceNor) * wd;
-        var parts = new SegmentationLossParts(total, bceSeg, bceNor, bceAno, diceSeg, diceNor, diceAno);
+        var total = (bceSeg + bceAno + bceNor) * wb + (diceSeg + diceAno + diceNor) * wd + hardBce * Config.HardBceWeight;
+        var parts = new SegmentationLossParts(total, bceSeg, bceNor, bceAno, diceSeg, diceNor, diceAno, hardBce);
         parts.MoveToOuterDisposeScope();
         return parts;
     }
@@ -58,7 +64,7 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
 }
 
 /// <summary>The loss parts, each a scalar tensor; <see cref="Total"/> is the weighted sum. Owns its tensors.</summary>
-public sealed class SegmentationLossParts(Tensor total, Tensor bceSeg, Tensor bceNor, Tensor bceAno, Tensor diceSeg, Tensor diceNor, Tensor diceAno) : IDisposable
+public sealed class SegmentationLossParts(Tensor total, Tensor bceSeg, Tensor bceNor, Tensor bceAno, Tensor diceSeg, Tensor diceNor, Tensor diceAno, Tensor hardBce) : IDisposable
 {
     public Tensor Total { get; } = total;
     public Tensor BceSeg { get; } = bceSeg;
@@ -67,8 +73,10 @@ public sealed class SegmentationLossParts(Tensor total, Tensor bceSeg, Tensor bc
     public Tensor DiceSeg { get; } = diceSeg;
     public Tensor DiceNor { get; } = diceNor;
     public Tensor DiceAno { get; } = diceAno;
+    /// <summary>Mean BCE of each mask's hardest pixels (SEG + the NOR/ANO pair).</summary>
+    public Tensor HardBce { get; } = hardBce;
 
-    private Tensor[] All => [Total, BceSeg, BceNor, BceAno, DiceSeg, DiceNor, DiceAno];
+    private Tensor[] All => [Total, BceSeg, BceNor, BceAno, DiceSeg, DiceNor, DiceAno, HardBce];
 
     internal void MoveToOuterDisposeScope()
     {

@@ -79,6 +79,9 @@ public static class VisionBuilder
         if (l.BceWeight < 0) throw new ModelConfigException("Loss.BceWeight", $"{l.BceWeight} is negative");
         if (l.DiceWeight < 0) throw new ModelConfigException("Loss.DiceWeight", $"{l.DiceWeight} is negative");
         if (l.DiceScale <= 0) throw new ModelConfigException("Loss.DiceScale", $"{l.DiceScale} must be positive");
+        if (l.HardBceWeight < 0) throw new ModelConfigException("Loss.HardBceWeight", $"{l.HardBceWeight} is negative");
+        if (l.HardPixelFraction is <= 0 or > 1 || double.IsNaN(l.HardPixelFraction))
+            throw new ModelConfigException("Loss.HardPixelFraction", $"{l.HardPixelFraction} is outside (0, 1]");
     }
 
     private static void Positive(string field, int value)

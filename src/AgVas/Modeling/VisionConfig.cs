@@ -113,8 +113,12 @@ public sealed record AgmdConfig(
     public int UpscaledDim => HiddenSize / 8;
 }
 
-/// <summary>Segmentation loss weights (AGVAS.md §3): λ_bce·BCE + λ_dice·Dice per anchor; Dice smoothed as LISA's.</summary>
-public sealed record SegmentationLossConfig(double BceWeight = 0.5, double DiceWeight = 2.0, double DiceScale = 1000.0, double DiceEps = 1e-6);
+/// <summary>Segmentation loss weights (AGVAS.md §3): λ_bce·BCE + λ_dice·Dice per anchor; Dice smoothed as LISA's.
+/// Beyond the paper, λ_hard·HardBCE: BCE averaged over each mask's hardest <see cref="HardPixelFraction"/> of pixels
+/// (online hard-pixel mining). Mean BCE barely notices a normal image whose mask is 2 % wrong, while IoU_nor scores it
+/// 0; the hardest pixels are exactly those. λ_hard = 0 (the default) is the paper's loss.</summary>
+public sealed record SegmentationLossConfig(double BceWeight = 0.5, double DiceWeight = 2.0, double DiceScale = 1000.0, double DiceEps = 1e-6,
+    double HardBceWeight = 0.0, double HardPixelFraction = 0.01);
 
 /// <summary>
 /// The whole vision and mask side of AG-VAS. The LLM width enters in three places (projector output, SPAM, Token Refiner

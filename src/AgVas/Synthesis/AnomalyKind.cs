@@ -21,6 +21,10 @@ public enum AnomalyKind
     Crack,
     /// <summary>A piece bitten out of the object's outline (background shows); on textures a punched-through gap.</summary>
     MissingPiece,
+    /// <summary>A large (4–45 % of the image), smooth-edged region of altered tissue or material: pigmented (darker,
+    /// tinted), a raised mass (redder, shaded as a bump) or a change of texture (smoothed and darker, like a
+    /// hypoechoic mass). The other kinds stay under 12 %; lesions, polyps and tumours often fill a fifth of the frame.</summary>
+    Lesion,
 }
 
 /// <summary>The intended size of a synthetic defect (the curated size class is computed from the final mask).</summary>
@@ -43,6 +47,7 @@ public static class AnomalyKinds
         AnomalyKind.ColourSpot => "colour_spot",
         AnomalyKind.Crack => "crack",
         AnomalyKind.MissingPiece => "missing_piece",
+        AnomalyKind.Lesion => "lesion",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

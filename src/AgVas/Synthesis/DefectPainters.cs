@@ -19,6 +19,14 @@ public static class DefectPainters
         _ => (0.025, 0.12),
     };
 
+    /// <summary>Area fraction of the image drawn for lesions (<see cref="AnomalyKind.Lesion"/>) of each intended size.</summary>
+    public static (double Min, double Max) LesionAreaRange(DefectSize size) => size switch
+    {
+        DefectSize.Small => (0.04, 0.10),
+        DefectSize.Medium => (0.10, 0.22),
+        _ => (0.22, 0.45),
+    };
+
     /// <summary>Length of line-like defects (scratch, crack) as a fraction of the image side.</summary>
     public static (double Min, double Max) LengthRange(DefectSize size) => size switch
     {
@@ -41,6 +49,7 @@ public static class DefectPainters
             AnomalyKind.Stain => Stain(input, canvas, ref rng),
             AnomalyKind.ColourSpot => ColourSpot(input, canvas, ref rng),
             AnomalyKind.MissingPiece => MissingPiece(input, canvas, ref rng),
+            AnomalyKind.Lesion => Lesion(input, canvas, ref rng),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
         return ok && canvas.UpdateBox() > 0;
@@ -504,4 +513,90 @@ public static class DefectPainters
         }
         return (-1, -1);
     }
+
+    /// <summary>Lesion: a large smooth-edged blob whose inside is pigmented (darker, tinted brown to grey, darkest at
+    /// its core), a raised mass (redder and brighter, shaded by a light direction) or a texture change (the surface
+    /// smoothed by a box blur and darkened, with a faint speckle). Mottled by smooth noise so it is not flat paint.</summary>
+    private static bool Lesion(PaintInput input, DefectCanvas c, ref SynthRandom rng)
+    {
+        var (lo, hi) = LesionAreaRange(input.Size);
+        double r = Math.Sqrt(Math.Exp(rng.Uniform(Math.Log(lo), Math.Log(hi))) * c.Width * c.Height / Math.PI);
+        var (cx, cy) = PickPoint(input, c, ref rng, (int)(r * 0.7));
+        var noise = new PerlinNoise(ref rng);
+        double aspect = rng.Uniform(0.7, 1.4);
+        Blob(c, noise, cx, cy, r * aspect, r / aspect, rng.Uniform(0, Math.PI), rng.Uniform(0.08, 0.35), 1f);
+        c.Restrict(input.Allowed);
+        if (c.UpdateBox() == 0) return false;
+        var src = input.Source.Pixels;
+        var (x0, y0, x1, y1) = c.PaintBox;
+        float ox = rng.NextFloat() * 50, oy = rng.NextFloat() * 50, period = (float)Math.Max(4, r / 3);
+        int mode = rng.Next(3);
+        switch (mode)
+        {
+            case 0: // pigmented: multiply towards a dark tint, darker towards the core
+            {
+                var tint = ImageOps.Hsv(rng.Uniform(10, 40), rng.Uniform(0.3, 0.8), 1.0);
+                float gain = (float)rng.Uniform(0.35, 0.7), core = (float)rng.Uniform(0.0, 0.3);
+                for (int y = y0; y < y1; y++)
+                    for (int x = x0; x < x1; x++)
+                    {
+                        int p = y * c.Width + x, i = p * 3;
+                        float rho = c.Shape[p] ? c.Aux[p] : 1f;
+                        float k = gain * (1 - core * (1 - rho)) * (1 + 0.2f * noise.Sample(x / period + ox, y / period + oy));
+                        c.SetTarget(p, src[i] * k * tint.R / 255f - 6, src[i + 1] * k * tint.G / 255f - 6, src[i + 2] * k * tint.B / 255f - 6);
+                    }
+                break;
+            }
+            case 1: // raised mass: redder, brighter, shaded as a bump under one light
+            {
+                double light = rng.Uniform(0, 2 * Math.PI);
+                float lx = (float)Math.Cos(light), ly = (float)Math.Sin(light);
+                float red = (float)rng.Uniform(1.1, 1.4), dim = (float)rng.Uniform(0.65, 0.9), lift = (float)rng.Uniform(6, 24);
+                for (int y = y0; y < y1; y++)
+                    for (int x = x0; x < x1; x++)
+                    {
+                        int p = y * c.Width + x, i = p * 3;
+                        float rho = c.Shape[p] ? c.Aux[p] : 1f;
+                        float dx = (float)(x - cx), dy = (float)(y - cy), len = MathF.Max(1e-3f, MathF.Sqrt(dx * dx + dy * dy));
+                        float shade = 1 + 0.35f * 4 * rho * (1 - rho * rho) * (dx * lx + dy * ly) / len
+                                      + 0.12f * noise.Sample(x / period + ox, y / period + oy);
+                        c.SetTarget(p, (src[i] * red + lift) * shade, (src[i + 1] * dim + lift * 0.3f) * shade, (src[i + 2] * dim + lift * 0.3f) * shade);
+                    }
+                break;
+            }
+            default: // texture change: the surface blurred (its texture gone), darkened, with a faint speckle
+            {
+                int k = Math.Max(2, (int)(r / 6));
+                float gain = (float)rng.Uniform(0.3, 0.7);
+                for (int y = y0; y < y1; y++)
+                    for (int x = x0; x < x1; x++)
+                    {
+                        int p = y * c.Width + x;
+                        var (mr, mg, mb) = BoxMean(input.Source, x, y, k);
+                        float speckle = 8 * noise.Sample(x * 0.7f + ox, y * 0.7f + oy);
+                        c.SetTarget(p, mr * gain + speckle - 8, mg * gain + speckle - 8, mb * gain + speckle - 8);
+                    }
+                break;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Mean colour of the source over a square of half-size <paramref name="r"/> around (cx, cy), sampled on a
+    /// stride so that the cost stays bounded for large r.</summary>
+    private static (float R, float G, float B) BoxMean(RgbImage image, int cx, int cy, int r)
+    {
+        int step = Math.Max(1, r / 4);
+        double sr = 0, sg = 0, sb = 0;
+        int n = 0;
+        for (int y = Math.Max(0, cy - r); y <= Math.Min(image.Height - 1, cy + r); y += step)
+            for (int x = Math.Max(0, cx - r); x <= Math.Min(image.Width - 1, cx + r); x += step)
+            {
+                int i = (y * image.Width + x) * 3;
+                sr += image.Pixels[i]; sg += image.Pixels[i + 1]; sb += image.Pixels[i + 2];
+                n++;
+            }
+        return ((float)(sr / n), (float)(sg / n), (float)(sb / n));
+    }
+
 }

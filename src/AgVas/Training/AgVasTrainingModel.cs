@@ -48,9 +48,10 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
         var s = loss.Segmentation;
         var total = loss.Text * weights.TextWeight
             + (s.BceNor + s.BceAno + s.BceSeg) * weights.BceWeight
-            + (s.DiceNor + s.DiceAno + s.DiceSeg) * weights.DiceWeight;                               // []
+            + (s.DiceNor + s.DiceAno + s.DiceSeg) * weights.DiceWeight
+            + s.HardBce * weights.HardBceWeight;                                                         // []
         static double V(Tensor t) => t.item<float>();
-        var parts = new LossParts(V(total), V(loss.Text), V(s.BceNor), V(s.BceAno), V(s.BceSeg), V(s.DiceNor), V(s.DiceAno), V(s.DiceSeg));
+        var parts = new LossParts(V(total), V(loss.Text), V(s.BceNor), V(s.BceAno), V(s.BceSeg), V(s.DiceNor), V(s.DiceAno), V(s.DiceSeg), V(s.HardBce));
         return new TrainingLoss(total.MoveToOuterDisposeScope(), parts);
     }
 

@@ -89,6 +89,8 @@ public sealed record SynthSourceConfig
     /// <summary>A dataset whose normal images carry the defects, or <c>scenes</c> (procedural objects on backgrounds);
     /// null or <c>procedural</c> = procedural textures.</summary>
     public string? NormalsFrom { get; init; }
+    /// <summary>Anomaly kinds drawn (uniformly) by name, e.g. [lesion, stain]; null or empty = every kind.</summary>
+    public List<string>? Kinds { get; init; }
     /// <summary>Offset added to the master seed, so that validation and training synthesis differ.</summary>
     public ulong SeedOffset { get; init; }
 }
@@ -139,12 +141,14 @@ public sealed record OptimSection
     public int GradAccum { get; init; } = 1;
 }
 
-/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) (AGVAS.md §3).</summary>
+/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) (AGVAS.md §3) + λ_hard·HardBCE (hard-pixel
+/// mining, beyond the paper: see <see cref="Modeling.SegmentationLossConfig"/>; 0 = the paper's loss).</summary>
 public sealed record LossSection
 {
     public double TextWeight { get; init; } = 1.0;
     public double BceWeight { get; init; } = 0.5;
     public double DiceWeight { get; init; } = 2.0;
+    public double HardBceWeight { get; init; }
 }
 
 /// <summary>What a checkpoint holds.</summary>

@@ -1,3 +1,4 @@
+using AgVas.Synthesis;
 using System.Collections;
 using System.Reflection;
 using AgVas.Text;
@@ -107,6 +108,7 @@ public static class TrainingConfigLoader
         Require(c.Loss.TextWeight >= 0, "loss.text_weight", $"must be >= 0, got {c.Loss.TextWeight}");
         Require(c.Loss.BceWeight >= 0, "loss.bce_weight", $"must be >= 0, got {c.Loss.BceWeight}");
         Require(c.Loss.DiceWeight >= 0, "loss.dice_weight", $"must be >= 0, got {c.Loss.DiceWeight}");
+        Require(c.Loss.HardBceWeight >= 0, "loss.hard_bce_weight", $"must be >= 0, got {c.Loss.HardBceWeight}");
 
         Require(!string.IsNullOrWhiteSpace(c.Output.Dir), "output.dir", "must not be empty");
         Require(c.Output.CheckpointEvery >= 0, "output.checkpoint_every", $"must be >= 0, got {c.Output.CheckpointEvery}");
@@ -125,6 +127,9 @@ public static class TrainingConfigLoader
             require(y.Count > 0, $"{key}.synth.count", $"must be positive, got {y.Count}");
             require(y.Size is >= 16 and <= 4096, $"{key}.synth.size", $"must be in [16, 4096], got {y.Size}");
             require(y.NormalRatio is >= 0 and <= 1, $"{key}.synth.normal_ratio", $"must be in [0, 1], got {y.NormalRatio}");
+            foreach (var kind in y.Kinds ?? [])
+                require(AnomalyKinds.TryParse(kind, out _), $"{key}.synth.kinds",
+                    $"unknown anomaly kind '{kind}' (known: {string.Join(", ", AnomalyKinds.All.Select(AnomalyKinds.Name))})");
         }
     }
 

@@ -75,7 +75,9 @@ public sealed class TrainingLog : IDisposable
             var o = JsonNode.Parse(line)!.AsObject();
             if (o.ContainsKey("validation")) continue;
             double D(string k) => o[k]!.GetValue<double>();
-            var loss = new LossParts(D("loss"), D("text"), D("bce_nor"), D("bce_ano"), D("bce_seg"), D("dice_nor"), D("dice_ano"), D("dice_seg"));
+            // Logs written before hard_bce existed lack it: 0, as their loss had no such term.
+            var loss = new LossParts(D("loss"), D("text"), D("bce_nor"), D("bce_ano"), D("bce_seg"), D("dice_nor"), D("dice_ano"), D("dice_seg"),
+                o["hard_bce"]?.GetValue<double>() ?? 0);
             records.Add(new StepRecord(o["step"]!.GetValue<int>(), D("lr"), loss, D("grad_norm"), D("examples_per_s"), D("mfu"), D("elapsed_s")));
         }
         return records;

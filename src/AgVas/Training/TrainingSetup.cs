@@ -56,7 +56,9 @@ public static class TrainingSetup
         if (!File.Exists(manifest))
         {
             var normals = NormalSources.Resolve(config.NormalsFrom ?? "procedural", configDir);
-            var synthesizer = new AnomalySynthesizer([normals], new SynthesisOptions(Size: config.Size, NormalRatio: config.NormalRatio, Seed: seed + config.SeedOffset));
+            var synthesizer = new AnomalySynthesizer([normals], new SynthesisOptions(Size: config.Size, NormalRatio: config.NormalRatio,
+                Kinds: config.Kinds?.Select(k => AnomalyKinds.TryParse(k, out var kind) ? kind : throw new ConfigException("synth.kinds", $"unknown anomaly kind '{k}'")).ToList(),
+                Seed: seed + config.SeedOffset));
             AnomalySegWriter.Write(synthesizer, config.Count, outDir, Environment.ProcessorCount);
         }
         return Datasets.Load(manifest);

@@ -126,6 +126,39 @@ public sealed class VisionConfigTests
         parts2.Total.backward();
         Assert.All(side.Agmd.parameters(), p => Assert.NotNull(p.grad));
     }
+    /// <summary>HardBCE is the mean BCE over each mask's hardest ⌈fraction·hw⌉ pixels, SEG plus the NOR/ANO pair,
+    /// checked against a hand computation; it enters the total with its weight (0 = the paper's loss unchanged).</summary>
+    [Fact]
+    public void HardBceIsTheMeanBceOfTheHardestPixelsAndOnlyCountsWithItsWeight()
+    {
+        using var scope = NewDisposeScope();
+        // One normal 4×4 image (empty mask): 15 pixels confidently right (logit −6), one confidently wrong (+3).
+        var mask = zeros(1, 4, 4);
+        var seg = full(1, 4, 4, -6f);
+        seg[0, 1, 2] = tensor(3f);
+        // NOR/ANO: the relative logits put P_ano = sigmoid(ano − nor); same margins as SEG.
+        var logits = stack([zeros(1, 4, 4), seg, seg], dim: 1);                    // [1, 3, 4, 4]: NOR, ANO, SEG
+        var config = new SegmentationLossConfig(HardPixelFraction: 2.0 / 16);     // the 2 hardest pixels
+        using var parts = new SegmentationLoss(config).Compute(logits, mask);
+        double wrong = Math.Log(1 + Math.Exp(3)), right = Math.Log(1 + Math.Exp(-6));
+        double expectedHard = 2 * (wrong + right) / 2;                            // SEG + relative, mean of the top 2
+        Assert.Equal(expectedHard, parts.HardBce.item<float>(), 4);
+        Assert.Equal((wrong + 15 * right) / 16, parts.BceSeg.item<float>(), 4);  // the mean BCE barely moves
+
+        using var weighted = new SegmentationLoss(config with { HardBceWeight = 0.5 }).Compute(logits, mask);
+        Assert.Equal(parts.Total.item<float>() + 0.5 * expectedHard, weighted.Total.item<float>(), 4);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void HardPixelFractionOutsideTheUnitIntervalIsAConfigError(double fraction)
+    {
+        var config = VisionPresets.Tiny with { Loss = new SegmentationLossConfig(HardPixelFraction: fraction) };
+        var e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(config));
+        Assert.Contains("Loss.HardPixelFraction", e.Message);
+    }
 }
 
 public sealed class VisionDisposeTests

@@ -105,6 +105,23 @@ public class DefectPaintersTests
         }
     }
 
+    /// <summary>Lesions are the large kind: each intended size lands in its own area band (up to the blob's wobble and
+    /// what the border clips), and a large lesion covers more than any other kind's large defect may.</summary>
+    [Fact]
+    public void LesionsCoverTheirAreaBandsAndOutgrowTheOtherKinds()
+    {
+        var image = SynthTestImages.Texture(TextureKind.Noise, 128, 5);
+        foreach (var size in Enum.GetValues<DefectSize>())
+        {
+            var (lo, hi) = DefectPainters.LesionAreaRange(size);
+            var areas = Enumerable.Range(0, 12).Select(seed =>
+                AnomalySynthesizer.PaintDefect(image, null, AnomalyKind.Lesion, size, false, (ulong)seed).Mask.CountPositive() / (128.0 * 128)).ToList();
+            Assert.All(areas, a => Assert.InRange(a, lo * 0.4, hi * 1.6));
+            Assert.InRange(areas.Average(), lo * 0.7, hi * 1.2);
+        }
+        Assert.True(DefectPainters.LesionAreaRange(DefectSize.Large).Min > DefectPainters.AreaRange(DefectSize.Large).Max);
+    }
+
     [Fact]
     public void KindNamesRoundTrip()
     {

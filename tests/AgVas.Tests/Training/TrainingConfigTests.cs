@@ -9,7 +9,7 @@ public class TrainingConfigTests
           preset: tiny
         data:
           sources:
-            - synth: { count: 50, size: 64, normal_ratio: 0.3 }
+            - synth: { count: 50, size: 64, normal_ratio: 0.3, kinds: [lesion, Colour-Spot] }
             - path: data/mvtec
               pool: instruct
               instruct: data/instruct.jsonl
@@ -24,7 +24,7 @@ public class TrainingConfigTests
           grad_clip: 0.5
           batch_size: 4
           grad_accum: 2
-        loss: { bce_weight: 2.0, dice_weight: 0.5 }
+        loss: { bce_weight: 2.0, dice_weight: 0.5, hard_bce_weight: 0.25 }
         output: { dir: runs/x, checkpoint_every: 10, validate_every: 20, save: full }
         steps: 40
         seed: 7
@@ -38,6 +38,7 @@ public class TrainingConfigTests
         Assert.Equal(2, c.Data.Sources.Count);
         Assert.Equal(50, c.Data.Sources[0].Synth!.Count);
         Assert.Equal(0.3, c.Data.Sources[0].Synth!.NormalRatio);
+        Assert.Equal(["lesion", "Colour-Spot"], c.Data.Sources[0].Synth!.Kinds);
         Assert.Equal("anomaly_seg", c.Data.Sources[0].Pool);
         Assert.Equal("data/mvtec", c.Data.Sources[1].Path);
         Assert.Equal("instruct", c.Data.Sources[1].Pool);
@@ -58,6 +59,7 @@ public class TrainingConfigTests
         Assert.Equal(2, c.Optim.GradAccum);
         Assert.Equal(2.0, c.Loss.BceWeight);
         Assert.Equal(0.5, c.Loss.DiceWeight);
+        Assert.Equal(0.25, c.Loss.HardBceWeight);
         Assert.Equal(1.0, c.Loss.TextWeight);
         Assert.Equal(CheckpointContent.Full, c.Output.Save);
         Assert.Equal(10, c.Output.CheckpointEvery);
@@ -76,6 +78,8 @@ public class TrainingConfigTests
         Assert.Equal(1.0, c.Optim.GradClip);
         Assert.Equal(0.5, c.Loss.BceWeight);
         Assert.Equal(2.0, c.Loss.DiceWeight);
+        Assert.Equal(0.0, c.Loss.HardBceWeight);
+        Assert.Null(c.Data.Sources[0].Synth);
         Assert.Equal(CheckpointContent.Trainable, c.Output.Save);
     }
 
@@ -124,6 +128,8 @@ public class TrainingConfigTests
     [InlineData("model: { trainable: most }", "model.trainable: must be paper or all, got 'most'")]
     [InlineData("output: { keep_checkpoints: 0 }", "output.keep_checkpoints: must be >= 1")]
     [InlineData("loss: { dice_weight: -2 }", "loss.dice_weight: must be >= 0")]
+    [InlineData("loss: { hard_bce_weight: -1 }", "loss.hard_bce_weight: must be >= 0")]
+    [InlineData("data: { sources: [ { synth: { count: 5, kinds: [lesion, smudge] } } ] }", "data.sources[0].synth.kinds: unknown anomaly kind 'smudge' (known: texture_blend,")]
     [InlineData("data: { sources: [ { path: x, pool: extra } ] }", "data.sources[0].pool: unknown pool 'extra'")]
     [InlineData("data: { sources: [ { path: x } ], pool_ratios: { anomaly_seg: 0 } }", "data.pool_ratios: every pool that has a source has ratio 0")]
     public void BadValueNamesTheKey(string extra, string problem)
@@ -132,6 +138,21 @@ public class TrainingConfigTests
         var e = Assert.Throws<ConfigException>(() => TrainingConfigLoader.Parse(yaml, "run.yaml"));
         Assert.StartsWith("run.yaml: ", e.Message);
         Assert.Contains(problem, e.Message);
+    }
+
+    [Fact]
+    public void SynthKindsRestrictTheDefectsOfTheSynthesizedSource()
+    {
+        var dir = Directory.CreateTempSubdirectory("agvas-kinds-").FullName;
+        try
+        {
+            var config = new SynthSourceConfig { Count = 8, Size = 48, NormalRatio = 0.25, Kinds = ["lesion"] };
+            var samples = TrainingSetup.Synthesize(config, dir, 3, Path.Combine(dir, "synth"));
+            Assert.Equal(8, samples.Count);
+            Assert.Contains(samples, s => s.IsAnomalous);
+            Assert.All(samples, s => Assert.Equal(s.IsAnomalous ? "lesion" : "good", s.Defect));
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]

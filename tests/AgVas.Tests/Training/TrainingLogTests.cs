@@ -9,7 +9,7 @@ public sealed class TrainingLogTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    private static StepRecord Step(int s) => new(s, 1e-3, new LossParts(s, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6), 1.5, 2.5, 0.01, s * 2.0);
+    private static StepRecord Step(int s) => new(s, 1e-3, new LossParts(s, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7), 1.5, 2.5, 0.01, s * 2.0);
 
     [Fact]
     public void RoundTripsAndResumeDropsLaterAndCutLines()
@@ -34,6 +34,18 @@ public sealed class TrainingLogTests : IDisposable
         Assert.Equal("", File.ReadAllText(path));
     }
 
+    /// <summary>Logs written before the hard-pixel term existed have no hard_bce: they read as 0, their loss had none.</summary>
+    [Fact]
+    public void ReadsLogsWithoutHardBceAsZero()
+    {
+        var path = Path.Combine(dir, TrainingLog.FileName);
+        File.WriteAllText(path, "{\"step\":1,\"lr\":0.001,\"loss\":3,\"text\":0.5,\"bce_nor\":0.1,\"bce_ano\":0.2,\"bce_seg\":0.3," +
+            "\"dice_nor\":0.4,\"dice_ano\":0.5,\"dice_seg\":0.6,\"grad_norm\":1.5,\"examples_per_s\":2.5,\"mfu\":0.01,\"elapsed_s\":2}\n");
+        var step = Assert.Single(TrainingLog.ReadSteps(path));
+        Assert.Equal(0.0, step.Loss.HardBce);
+        Assert.Equal(0.6, step.Loss.DiceSeg);
+    }
+
     [Fact]
     public void PlotsTheLossCurvesToPng()
     {
@@ -49,6 +61,6 @@ public sealed class TrainingLogTests : IDisposable
     public void ProgressLineShowsEveryLossPart()
     {
         var line = TrainCommand.Describe(new TrainingProgress(3, 10, Step(3), TimeSpan.FromSeconds(5)));
-        Assert.Equal("step 3/10 loss 3.000 | txt 0.500 bce 0.100/0.200/0.300 dice 0.400/0.500/0.600 (nor/ano/seg) | 2.5 ex/s MFU 1.0%", line.Replace("1.0 %", "1.0%"));
+        Assert.Equal("step 3/10 loss 3.000 | txt 0.500 bce 0.100/0.200/0.300 dice 0.400/0.500/0.600 (nor/ano/seg) hard 0.700 | 2.5 ex/s MFU 1.0%", line.Replace("1.0 %", "1.0%"));
     }
 }
