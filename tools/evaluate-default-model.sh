@@ -17,7 +17,7 @@ agvas test --data "$real/test.csv" --out "$out/test-real" \
 agvas test --data configs/dev-heldout.csv --out "$out/dev-heldout"
 agvas test --data samples/manifest.csv --out "$out/samples"
 
-# 3. A synthetic test set with seeds never used in training (seed 777; training used 0-13 and 1000-1001), on procedural
+# 3. A synthetic test set with seeds never used in training (seed 777; training used 0-2, 11-14, 22-27 and 1000-1003), on procedural
 #    textures and on three real texture photographs never seen in training (scikit-image's brick, grass, gravel).
 textures=/usr/lib/python3/dist-packages/skimage/data
 rm -rf "$out/unseen-textures" "$out/synth-test"
