@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace AgVas.Inference;
 
 /// <summary>One image's result (AGVAS.md §2): the answer text, the per-anchor maps P_seg, P_nor, P_ano, the fused map
-/// P = α·P_seg + (1−α)·P_ano and the mask M = P &gt; threshold, all at the image's original size (row-major H×W).</summary>
+/// P = α·P_seg + (1−α)·P_ano and the mask M = P &gt; threshold (with the seed threshold's hysteresis,
+/// <see cref="AnomalyMask"/>), all at the image's original size (row-major H×W).</summary>
 public sealed class AgVasPrediction
 {
     public required string Text { get; init; }
@@ -87,7 +88,7 @@ public sealed class AgVasPredictor
         var maps = stack([decoded.PSeg, decoded.PNor, decoded.PAno, decoded.P], dim: 1);        // [B, 4, h, w]
 
         var predictions = new List<AgVasPrediction>(images.Count);
-        double threshold = model.Config.Vision.Agmd.Threshold;
+        var agmd = model.Config.Vision.Agmd;
         for (int r = 0; r < b; r++)
         {
             var image = images[r];
@@ -105,7 +106,7 @@ public sealed class AgVasPredictor
                 PNor = Channel(1),
                 PAno = Channel(2),
                 P = fused,
-                Mask = new BinaryMask(image.Width, image.Height, fused.Select(v => v > threshold).ToArray()),
+                Mask = AnomalyMask.FromMap(fused, image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
             });
         }
         return predictions;

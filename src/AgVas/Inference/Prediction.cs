@@ -35,18 +35,16 @@ public sealed class Prediction
         Mode = mode;
     }
 
-    /// <summary>Fuses the per-anchor maps into P and thresholds it into M.</summary>
+    /// <summary>Fuses the per-anchor maps into P and thresholds it into M (<see cref="AnomalyMask"/>; a seed threshold
+    /// of null is the threshold itself: the paper's rule).</summary>
     public static Prediction FromAnchorMaps(int width, int height, float[] pSeg, float[] pNor, float[] pAno, string text, bool anchorsForced,
-        InstructionType mode, float alpha = DefaultAlpha, float threshold = DefaultThreshold)
+        InstructionType mode, float alpha = DefaultAlpha, float threshold = DefaultThreshold, float? seedThreshold = null)
     {
+        if (pSeg.Length != width * height) throw new ArgumentException($"maps have {pSeg.Length} values, expected {width}x{height}", nameof(pSeg));
         var map = new float[pSeg.Length];
-        var mask = new bool[pSeg.Length];
-        for (int i = 0; i < map.Length; i++)
-        {
-            map[i] = alpha * pSeg[i] + (1 - alpha) * pAno[i];
-            mask[i] = map[i] > threshold;
-        }
-        return new Prediction(width, height, pSeg, pNor, pAno, map, new BinaryMask(width, height, mask), text, anchorsForced, mode);
+        for (int i = 0; i < map.Length; i++) map[i] = alpha * pSeg[i] + (1 - alpha) * pAno[i];
+        var mask = AnomalyMask.FromMap(map, width, height, threshold, seedThreshold ?? threshold);
+        return new Prediction(width, height, pSeg, pNor, pAno, map, mask, text, anchorsForced, mode);
     }
 
     public int Width { get; }

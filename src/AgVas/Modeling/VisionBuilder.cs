@@ -74,6 +74,8 @@ public static class VisionBuilder
         Divisible("Agmd.HiddenSize / Agmd.AttentionDownsampleRate", a.HiddenSize / a.AttentionDownsampleRate, "Agmd.NumAttentionHeads", a.NumAttentionHeads);
         if (a.Alpha is < 0 or > 1 || double.IsNaN(a.Alpha)) throw new ModelConfigException("Agmd.Alpha", $"{a.Alpha} is outside [0, 1]");
         if (a.Threshold is <= 0 or >= 1 || double.IsNaN(a.Threshold)) throw new ModelConfigException("Agmd.Threshold", $"{a.Threshold} is outside (0, 1)");
+        if (!(a.SeedThreshold >= a.Threshold && a.SeedThreshold < 1))
+            throw new ModelConfigException("Agmd.SeedThreshold", $"{a.SeedThreshold} is outside [Agmd.Threshold = {a.Threshold}, 1)");
 
         var l = c.Loss;
         if (l.BceWeight < 0) throw new ModelConfigException("Loss.BceWeight", $"{l.BceWeight} is negative");

@@ -92,6 +92,10 @@ public sealed record TokenRefinerConfig(int InputDim, int OutputDim, bool Shared
 /// AGMD (Anchor-Guided Mask Decoder): SAM's mask decoder with Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg].
 /// Names follow Hugging Face's <c>SamMaskDecoderConfig</c>; α and the threshold are ours (§2).
 /// </summary>
+/// <param name="SeedThreshold">
+/// AG-VAS (ours): hysteresis on the mask (see <c>Inference.AnomalyMask</c>): a region of P &gt; Threshold is kept only if
+/// some pixel of it has P &gt; SeedThreshold. Equal to Threshold (the default) is the paper's M = P &gt; Threshold.
+/// </param>
 /// <param name="UseNoMaskEmbed">
 /// AG-VAS (ours): add SAM's "no mask" dense prompt embedding to f_p as SAM does without a mask prompt, so that a
 /// decoder initialised from SAM sees the inputs it was trained on.
@@ -105,7 +109,8 @@ public sealed record AgmdConfig(
     double Alpha = 0.5,
     double Threshold = 0.5,
     double LayerNormEps = 1e-6,
-    bool UseNoMaskEmbed = true)
+    bool UseNoMaskEmbed = true,
+    double SeedThreshold = 0.5)
 {
     /// <summary>A = 3 anchors and as many learnable output tokens, in the order NOR, ANO, SEG.</summary>
     public const int NumAnchors = 3;

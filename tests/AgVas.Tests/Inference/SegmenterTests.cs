@@ -22,6 +22,10 @@ public class SegmenterTests
         Assert.Equal(seg, q.Map);
         Assert.Equal([true, true, true, false], q.Mask.Data);
         Assert.Throws<ArgumentException>(() => Prediction.FromAnchorMaps(3, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation));
+        // A seed threshold above every value of P empties the mask (hysteresis, AnomalyMask).
+        var r = Prediction.FromAnchorMaps(2, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation, seedThreshold: 0.95f);
+        Assert.Equal(0, r.AnomalyPixels);
+        Assert.Equal(p.Map, r.Map);
     }
 
     [Fact]

@@ -75,6 +75,10 @@ public sealed class VisionConfigTests
         Assert.Contains("PixelEncoder.NumAttentionHeads", e.Message);
         e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(t with { Agmd = t.Agmd with { Alpha = 1.5 } }));
         Assert.Equal("Agmd.Alpha", e.Field);
+        e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(t with { Agmd = t.Agmd with { SeedThreshold = 0.4 } }));
+        Assert.Equal("Agmd.SeedThreshold", e.Field);
+        e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(t with { Agmd = t.Agmd with { SeedThreshold = 1.0 } }));
+        Assert.Equal("Agmd.SeedThreshold", e.Field);
         e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(t with { Projector = t.Projector with { OutputSize = 100 } }));
         Assert.Equal("Spam.SemanticDim", e.Field);
         e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(t with { PixelEncoder = t.PixelEncoder with { GlobalAttnIndexes = [9] } }));
