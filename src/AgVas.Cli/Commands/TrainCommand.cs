@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using AgVas.Checkpoints;
+using AgVas.Modeling;
 using AgVas.Training;
 using Spectre.Console;
 
@@ -32,7 +34,11 @@ internal static class TrainCommand
         var config = new Option<string>("--config") { Description = "The training config the checkpoint's run used", Required = true };
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint directory (<run>/checkpoints/step-NNNNNN)", Required = true };
         var output = new Option<string>("--out") { Description = "Model directory to write", Required = true };
-        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output };
+        var seed = new Option<double?>("--seed-threshold")
+        {
+            Description = "Set the model's mask hysteresis (Agmd.SeedThreshold): a region of P > 0.5 is kept only if some pixel exceeds this; default: keep the run's",
+        };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, seed };
         command.SetAction((parse, cancel) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -43,7 +49,14 @@ internal static class TrainCommand
                 using var model = TrainingSetup.CreateModel(trainingConfig, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
                 var state = TrainingCheckpoint.RestoreWeights(parse.GetRequiredValue(checkpoint), model);
                 var outDir = parse.GetRequiredValue(output);
-                model.Save(outDir);
+                var written = model.Model.Config;
+                if (parse.GetValue(seed) is { } s)
+                {
+                    written = written with { Vision = written.Vision with { Agmd = written.Vision.Agmd with { SeedThreshold = s } } };
+                    try { written.Validate(); }
+                    catch (ModelConfigException e) { throw new ConfigException("--seed-threshold", e.Message); }
+                }
+                AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written);
                 parse.InvocationConfiguration.Output.WriteLine($"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen)");
                 return Task.FromResult(0);
             }

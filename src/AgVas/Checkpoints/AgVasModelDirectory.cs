@@ -15,12 +15,20 @@ public static class AgVasModelDirectory
     public const string TokenizerFileName = "tokenizer.json";
     private const int MaxListedProblems = 12;
 
-    public static void Save(string directory, AgVasModel model, Qwen2Tokenizer tokenizer)
+    /// <param name="config">The configuration to write, default the model's; it may differ from it only in inference
+    /// settings (the AGMD's α and thresholds), since the weights are the model's.</param>
+    public static void Save(string directory, AgVasModel model, Qwen2Tokenizer tokenizer, AgVasConfig? config = null)
     {
+        config ??= model.Config;
+        var agmd = model.Config.Vision.Agmd;
+        var inferenceOnly = config with { Vision = config.Vision with { Agmd = config.Vision.Agmd with { Alpha = agmd.Alpha, Threshold = agmd.Threshold, SeedThreshold = agmd.SeedThreshold } } };
+        if (inferenceOnly.ToJson() != model.Config.ToJson())
+            throw new ArgumentException("the configuration to write differs from the model's in more than the AGMD's inference settings", nameof(config));
+        config.Validate();
         Directory.CreateDirectory(directory);
         var tensors = model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach()));
         SafeTensors.Write(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt", ["agvas"] = "1" });
-        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFileName), model.Config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFileName), config.ToJson());
         tokenizer.Save(Path.Combine(directory, TokenizerFileName));
     }
 
