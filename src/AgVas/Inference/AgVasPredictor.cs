@@ -1,6 +1,7 @@
 using AgVas.Data;
 using AgVas.Modeling;
 using AgVas.Text;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AgVas.Inference;
@@ -78,7 +79,8 @@ public sealed class AgVasPredictor
         };
         using var result = Generation.Greedy(model.Llm, input.Embeds, input.Mask, generation);
         long b = images.Count, p = input.Ids.shape[1], n = result.Tokens.Max(t => t.Length);
-        var generated = full(b, n, LlmInput.NoToken, dtype: ScalarType.Int64);                  // [B, N]
+        using Scalar noToken = LlmInput.NoToken;
+        var generated = full(b, n, noToken, dtype: ScalarType.Int64);                           // [B, N]
         for (int r = 0; r < b; r++)
             if (result.Tokens[r].Length > 0)
                 generated[r, ..result.Tokens[r].Length] = tensor(result.Tokens[r].Select(t => (long)t).ToArray());

@@ -1,4 +1,5 @@
 using AgVas.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AgVas.Inference;
@@ -70,8 +71,9 @@ public static class Generation
         using var scope = NewDisposeScope();
         long b = promptEmbeds.shape[0], p = promptEmbeds.shape[1];
         var device = promptEmbeds.device;
+        using Scalar one = 1, zero = 0, maxPosition = long.MaxValue;
         var mask = promptMask?.to(ScalarType.Int64) ?? ones(b, p, dtype: ScalarType.Int64, device: device); // [B, P]
-        var positions = mask.cumsum(1, ScalarType.Int64).sub_(1).clamp_(0, long.MaxValue);                  // [B, P]
+        var positions = mask.cumsum(1, ScalarType.Int64).sub_(one).clamp_(zero, maxPosition);               // [B, P]
         using var cache = options.UseCache ? lm.NewCache() : null;
         var hidden = lm.Hidden(promptEmbeds, mask, positions, cache);                                         // [B, P, D]
         var hiddens = new List<Tensor> { hidden };
@@ -93,7 +95,7 @@ public static class Generation
             var ids = tensor(fed, dtype: ScalarType.Int64, device: device).unsqueeze(1);                       // [B, 1]
             var embeds = lm.Embed(ids);                                                                       // [B, 1, D]
             mask = cat([mask, ones(b, 1, dtype: ScalarType.Int64, device: device)], dim: 1).MoveToOuterDisposeScope(); // [B, S]
-            var nextPos = allPositions[.., ^1..].add(1);                                                     // [B, 1]
+            var nextPos = allPositions[.., ^1..].add(one, one);                                              // [B, 1]
             allPositions = cat([allPositions, nextPos], dim: 1).MoveToOuterDisposeScope();                   // [B, S]
             Tensor h;
             if (cache is not null)

@@ -1,4 +1,5 @@
 using AgVas.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
@@ -35,13 +36,14 @@ public static class AgVasInputs
     public static Tensor Masks(IReadOnlyList<BinaryMask> masks, int target)
     {
         using var scope = NewDisposeScope();
+        using Scalar half = 0.5;
         var rows = new List<Tensor>();
         foreach (var m in masks)
         {
             var (h, w) = SamImageTransform.ResizedSize(m.Height, m.Width, target);
             var x = tensor(m.Data, dtype: ScalarType.Bool).view(1, 1, m.Height, m.Width).to_type(ScalarType.Float32); // [1, 1, H, W]
             if (h != m.Height || w != m.Width)
-                x = nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false).gt(0.5).to_type(ScalarType.Float32); // [1, 1, h, w]
+                x = nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false).gt(half).to_type(ScalarType.Float32); // [1, 1, h, w]
             rows.Add(nn.functional.pad(x, [0, target - w, 0, target - h]).view(1, target, target));     // [1, S_p, S_p]
         }
         return cat(rows, 0).MoveToOuterDisposeScope();                                                  // [B, S_p, S_p]

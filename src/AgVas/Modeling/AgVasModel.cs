@@ -93,9 +93,10 @@ public sealed class AgVasModel : nn.Module
     public AgVasLoss Loss(Tensor semanticPixels, Tensor pixelPixels, Tensor masks, IReadOnlyList<int[]> ids, IReadOnlyList<bool[]> isTarget)
     {
         using var scope = NewDisposeScope();
+        using Scalar one = 1, zero = 0, maxPosition = long.MaxValue;
         var (visual, fp) = EncodeImages(semanticPixels, pixelPixels);                          // [B, 2·N_s, D], [B, C, H_p, W_p]
         using var input = LlmInput.Build(llm, ids, isTarget, Config.ImageTokenId, visual);
-        var positions = input.Mask.cumsum(1, ScalarType.Int64).sub(1).clamp(0, long.MaxValue); // [B, S]
+        var positions = input.Mask.cumsum(1, ScalarType.Int64).sub(one).clamp(zero, maxPosition); // [B, S]
         var hidden = llm.Hidden(input.Embeds, input.Mask, positions, null);                    // [B, S, D]
         var text = llm.TextLoss(hidden, input.Ids, input.Targets);
         var states = LlmAnchorStates.Select(hidden, input.Ids, AnchorIds);                     // [B, 3, D]

@@ -130,16 +130,21 @@ public sealed class AgmdOutput : IDisposable
     /// <summary>Derives the maps from logits [B, 3, h, w] (NOR, ANO, SEG).</summary>
     public static AgmdOutput FromLogits(Tensor logits, double alpha, double threshold)
     {
+        using Scalar t = threshold;
         var pSeg = logits[.., Agmd.Seg].sigmoid();                                  // [B, h, w]
         var relative = logits[.., Agmd.Nor..(Agmd.Ano + 1)].softmax(1);             // [B, 2, h, w]
         var pNor = relative[.., 0];                                                 // [B, h, w]
         var pAno = relative[.., 1];                                                 // [B, h, w]
         var p = Fuse(pSeg, pAno, alpha);                                            // [B, h, w]
-        return new AgmdOutput(logits, pSeg, pNor, pAno, p, p.gt(threshold));
+        return new AgmdOutput(logits, pSeg, pNor, pAno, p, p.gt(t));
     }
 
     /// <summary>P = α·P_seg + (1−α)·P_ano (any matching shapes).</summary>
-    public static Tensor Fuse(Tensor pSeg, Tensor pAno, double alpha) => pSeg * alpha + pAno * (1 - alpha);
+    public static Tensor Fuse(Tensor pSeg, Tensor pAno, double alpha)
+    {
+        using Scalar a = alpha, rest = 1 - alpha;
+        return pSeg * a + pAno * rest;
+    }
 
     internal AgmdOutput MoveToOuterDisposeScope()
     {

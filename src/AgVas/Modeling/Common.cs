@@ -28,9 +28,10 @@ public sealed class LayerNorm2d : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        using Scalar two = 2, epsilon = eps, one = 1;
         var u = x.mean([1], keepdim: true);                   // [B, 1, H, W]
-        var s = (x - u).pow(2).mean([1], keepdim: true);      // [B, 1, H, W]
-        var normed = (x - u) / (s + eps).sqrt();              // [B, C, H, W]
+        var s = (x - u).pow(two).mean([1], keepdim: true);    // [B, 1, H, W]
+        var normed = (x - u) / s.add(epsilon, one).sqrt();    // [B, C, H, W]
         var y = weight.view(-1, 1, 1) * normed + bias.view(-1, 1, 1); // [B, C, H, W]
         return y.MoveToOuterDisposeScope();
     }

@@ -38,9 +38,10 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
     {
         using var scope = NewDisposeScope();
         long v = Config.VocabSize;
-        var isAdded = ids.ge(v);                                                             // [B, T]
-        var baseIds = ids.masked_fill(isAdded, 0);                                           // [B, T]
-        var addedIds = ids.sub(v).clamp(0, AnchorCount - 1);                                 // [B, T]
+        using Scalar firstAdded = v, zero = 0, lastAnchor = AnchorCount - 1;
+        var isAdded = ids.ge(firstAdded);                                                    // [B, T]
+        var baseIds = ids.masked_fill(isAdded, zero);                                        // [B, T]
+        var addedIds = ids.sub(firstAdded).clamp(zero, lastAnchor);                          // [B, T]
         var baseEmb = language_model.Embed(baseIds);                                         // [B, T, D]
         var addedEmb = added_tokens.EmbedWeight.index_select(0, addedIds.flatten()).view(ids.shape[0], ids.shape[1], -1); // [B, T, D]
         return where(isAdded.unsqueeze(-1), addedEmb, baseEmb).MoveToOuterDisposeScope();   // [B, T, D]

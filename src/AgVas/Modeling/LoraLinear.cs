@@ -66,8 +66,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var y = nn.functional.linear(x, weight, bias);                                    // [..., out]
         if (lora_A is null || lora_B is null || lora_dropout is null || IsMerged) return y;
         using var scope = NewDisposeScope();
+        using Scalar s = scaling;
         var delta = lora_B.forward(lora_A.forward(lora_dropout.forward(x)));              // [..., in] → [..., r] → [..., out]
-        return y.add(delta.mul(scaling)).MoveToOuterDisposeScope();
+        return y.add(delta.mul(s)).MoveToOuterDisposeScope();
     }
 
     /// <summary>W ← W + (alpha/r)·B·A. No-op without an adapter or when already merged.</summary>
@@ -94,8 +95,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     private Tensor DeltaWeight()
     {
         using var scope = NewDisposeScope();
+        using Scalar s = scaling;
         var b = lora_B!.weight!.to_type(ScalarType.Float64);                            // [out, r]
         var a = lora_A!.weight!.to_type(ScalarType.Float64);                            // [r, in]
-        return matmul(b, a).mul_(scaling).to_type(weight.dtype).MoveToOuterDisposeScope(); // [out, in]
+        return matmul(b, a).mul_(s).to_type(weight.dtype).MoveToOuterDisposeScope(); // [out, in]
     }
 }

@@ -220,9 +220,10 @@ internal sealed class SamVisionAttention : Module<Tensor, Tensor>
             t = r.squeeze(0).transpose(0, 1);                                                         // [L', hd]
         }
         double qScale = Math.Max((double)kSize / qSize, 1.0), kScale = Math.Max((double)qSize / kSize, 1.0);
-        var qc = arange(qSize, dtype: float64).unsqueeze(1) * qScale;                 // [q, 1]
-        var kc = arange(kSize, dtype: float64).unsqueeze(0) * kScale;                 // [1, k]
-        var idx = (qc - kc + (kSize - 1) * kScale).to(int64);                          // [q, k]
+        using Scalar zero = 0, one = 1, qEnd = qSize, kEnd = kSize, qStep = qScale, kStep = kScale, offset = (kSize - 1) * kScale;
+        var qc = arange(zero, qEnd, one, dtype: float64).unsqueeze(1) * qStep;       // [q, 1]
+        var kc = arange(zero, kEnd, one, dtype: float64).unsqueeze(0) * kStep;       // [1, k]
+        var idx = (qc - kc).add(offset, one).to(int64);                                // [q, k]
         return t.index_select(0, idx.flatten()).view(qSize, kSize, -1);               // [q, k, hd]
     }
 }

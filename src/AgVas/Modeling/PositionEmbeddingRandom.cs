@@ -15,7 +15,8 @@ public sealed class PositionEmbeddingRandom : nn.Module
 
     public PositionEmbeddingRandom(int numPosFeats, double scale = 1.0) : base(nameof(PositionEmbeddingRandom))
     {
-        positional_embedding = randn(2, numPosFeats) * scale;
+        using Scalar s = scale;
+        positional_embedding = randn(2, numPosFeats) * s;
         register_buffer(nameof(positional_embedding), positional_embedding);
     }
 
@@ -23,10 +24,11 @@ public sealed class PositionEmbeddingRandom : nn.Module
     public Tensor Grid(long h, long w)
     {
         using var scope = NewDisposeScope();
-        var y = (arange(h, dtype: float32) + 0.5) / h;                            // [h]
-        var x = (arange(w, dtype: float32) + 0.5) / w;                            // [w]
+        using Scalar zero = 0, one = 1, two = 2, half = 0.5, twoPi = 2 * Math.PI, height = h, width = w;
+        var y = arange(zero, height, one, dtype: float32).add(half, one) / height; // [h]
+        var x = arange(zero, width, one, dtype: float32).add(half, one) / width;   // [w]
         var coords = stack([x.unsqueeze(0).expand(h, w), y.unsqueeze(1).expand(h, w)], dim: -1); // [h, w, 2]
-        coords = (2 * coords - 1).matmul(positional_embedding) * (2 * Math.PI);   // [h, w, F]
+        coords = (two * coords - one).matmul(positional_embedding) * twoPi;       // [h, w, F]
         var pe = cat([coords.sin(), coords.cos()], dim: -1);                      // [h, w, 2F]
         return pe.permute(2, 0, 1).contiguous().MoveToOuterDisposeScope();        // [2F, h, w]
     }

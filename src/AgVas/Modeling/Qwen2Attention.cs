@@ -35,6 +35,7 @@ public sealed class Qwen2Attention : nn.Module
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, Qwen2KvCache? cache, int layer)
     {
         using var scope = NewDisposeScope();
+        using Scalar scale = 1.0 / Math.Sqrt(headDim);
         long b = x.shape[0], t = x.shape[1];
         var q = q_proj.forward(x).view(b, t, numHeads, headDim).transpose(1, 2);          // [B, H, T, hd]
         var k = k_proj.forward(x).view(b, t, numKvHeads, headDim).transpose(1, 2);        // [B, KV, T, hd]
@@ -45,7 +46,7 @@ public sealed class Qwen2Attention : nn.Module
         int group = numHeads / numKvHeads;
         var kr = group == 1 ? k : k.repeat_interleave(group, dim: 1);                       // [B, H, S, hd]
         var vr = group == 1 ? v : v.repeat_interleave(group, dim: 1);                       // [B, H, S, hd]
-        var scores = matmul(q, kr.transpose(2, 3)).mul(1.0 / Math.Sqrt(headDim));         // [B, H, T, S]
+        var scores = matmul(q, kr.transpose(2, 3)).mul(scale);                             // [B, H, T, S]
         scores = scores.add(mask);                                                          // [B, H, T, S]
         var probs = softmax(scores, dim: -1, dtype: ScalarType.Float32).to_type(q.dtype);   // [B, H, T, S]
         var context = matmul(probs, vr);                                                     // [B, H, T, hd]

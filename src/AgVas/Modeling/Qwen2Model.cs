@@ -45,7 +45,8 @@ public sealed class Qwen2Model : nn.Module
         long b = inputsEmbeds.shape[0], t = inputsEmbeds.shape[1];
         long past = cache?.Length ?? 0;
         var device = inputsEmbeds.device;
-        positionIds ??= arange(past, past + t, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, t); // [B, T]
+        using Scalar start = past, end = past + t, one = 1;
+        positionIds ??= arange(start, end, one, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(b, t); // [B, T]
         var (cos, sin) = rotary_emb.forward(positionIds);                                    // [B, T, hd] each
         var mask = CausalMask(b, t, past, attentionMask, inputsEmbeds.dtype, device);         // [B, 1, T, S]
         var h = inputsEmbeds;
@@ -59,14 +60,15 @@ public sealed class Qwen2Model : nn.Module
     {
         using var scope = NewDisposeScope();
         long s = past + t;
-        var queryPos = arange(past, s, dtype: ScalarType.Int64, device: device).unsqueeze(1);   // [T, 1]
-        var keyPos = arange(0, s, dtype: ScalarType.Int64, device: device).unsqueeze(0);        // [1, S]
+        double lowest = dtype == ScalarType.Float64 ? double.MinValue : dtype == ScalarType.Float32 ? float.MinValue : -65504.0;
+        using Scalar start = past, end = s, zero = 0, one = 1, fill = lowest;
+        var queryPos = arange(start, end, one, dtype: ScalarType.Int64, device: device).unsqueeze(1); // [T, 1]
+        var keyPos = arange(zero, end, one, dtype: ScalarType.Int64, device: device).unsqueeze(0);    // [1, S]
         var allowed = keyPos.le(queryPos).unsqueeze(0).unsqueeze(0);                             // [1, 1, T, S]
         if (attentionMask is not null)
-            allowed = allowed.logical_and(attentionMask.to(device).gt(0).view(b, 1, 1, s));     // [B, 1, T, S]
-        double lowest = dtype == ScalarType.Float64 ? double.MinValue : dtype == ScalarType.Float32 ? float.MinValue : -65504.0;
-        var zero = zeros(1, dtype: dtype, device: device);
-        var neg = full(1, lowest, dtype: dtype, device: device);
-        return where(allowed, zero, neg).expand(b, 1, t, s).MoveToOuterDisposeScope();        // [B, 1, T, S]
+            allowed = allowed.logical_and(attentionMask.to(device).gt(zero).view(b, 1, 1, s));  // [B, 1, T, S]
+        var visible = zeros(1, dtype: dtype, device: device);
+        var neg = full(1, fill, dtype: dtype, device: device);
+        return where(allowed, visible, neg).expand(b, 1, t, s).MoveToOuterDisposeScope();        // [B, 1, T, S]
     }
 }

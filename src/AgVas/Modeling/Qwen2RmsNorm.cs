@@ -21,9 +21,10 @@ public sealed class Qwen2RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        using Scalar two = 2, epsilon = eps, one = 1;
         var x32 = x.to_type(ScalarType.Float32);
-        var variance = x32.pow(2).mean([-1L], keepdim: true);                              // [..., 1]
-        var normed = x32.mul(rsqrt(variance.add(eps))).to_type(x.dtype);                   // [..., D]
+        var variance = x32.pow(two).mean([-1L], keepdim: true);                            // [..., 1]
+        var normed = x32.mul(rsqrt(variance.add(epsilon, one))).to_type(x.dtype);          // [..., D]
         return weight.mul(normed).MoveToOuterDisposeScope();
     }
 }

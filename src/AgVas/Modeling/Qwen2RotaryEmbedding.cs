@@ -12,7 +12,8 @@ public sealed class Qwen2RotaryEmbedding : nn.Module<Tensor, (Tensor Cos, Tensor
 
     public Qwen2RotaryEmbedding(string name, int headDim, double theta, Device? device = null) : base(name)
     {
-        var exponents = arange(0, headDim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div_(headDim); // [head_dim/2]
+        using Scalar zero = 0, end = headDim, step = 2;
+        var exponents = arange(zero, end, step, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div_(end); // [head_dim/2]
         inv_freq = pow(theta, exponents).reciprocal_().to(device ?? CPU);
         exponents.Dispose();
         // Derived from the config, never loaded: not part of the state dict (Hugging Face: persistent=False).

@@ -9,6 +9,17 @@ namespace AgVas.Modeling;
 /// normalise per channel with mean (123.675, 116.28, 103.53) and std (58.395, 57.12, 57.375) on the 0–255 scale,
 /// zero-pad bottom/right to a square. And the inverse for maps: upsample the decoder's low-res map to the padded input,
 /// crop the valid region, resize to the original size (bilinear, align_corners = false).
+/// <para>
+/// Scalars (the rule for all of Modeling and Inference): a C# number given to a TorchSharp op that takes a
+/// <see cref="Scalar"/> (<c>x / 255.0</c>, <c>t.gt(0.5)</c>, <c>t.add(eps)</c>, <c>full(n, v)</c>, …) becomes a temporary
+/// Scalar whose native handle is read and which is then unreachable, so a collection on another thread may finalise it
+/// while libtorch still reads it (<c>agvas predict</c> failed with "Exception raised from toDouble" in
+/// <see cref="SiglipPreProcess"/>). So every such number is made a Scalar first with <c>using Scalar s = value;</c>,
+/// alive until the end of the scope, with the same C# type as before (a double gives a Float64 Scalar, an int or long an
+/// Int64 one) so results do not change. TorchSharp itself makes an alpha Scalar of 1 in <c>add(Scalar)</c> (and so in
+/// <c>tensor + number</c> and <c>number − tensor</c>) and default start/step Scalars in <c>arange(stop)</c>: those calls
+/// pass them explicitly (<c>add(s, one)</c>, <c>arange(zero, stop, one)</c>), the very values TorchSharp would use.
+/// </para>
 /// </summary>
 public static class SamImageTransform
 {
@@ -61,9 +72,10 @@ public static class SamImageTransform
     public static Tensor SiglipPreProcess(Tensor image, int size)
     {
         using var scope = NewDisposeScope();
+        using Scalar max = 255.0, half = 0.5;
         var x = image.to(float32);
         if (x.shape[2] != size || x.shape[3] != size)
             x = nn.functional.interpolate(x, size: [size, size], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true); // [B, 3, size, size]
-        return ((x / 255.0 - 0.5) / 0.5).MoveToOuterDisposeScope();
+        return ((x / max - half) / half).MoveToOuterDisposeScope();
     }
 }

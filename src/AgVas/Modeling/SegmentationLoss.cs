@@ -27,8 +27,9 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
             throw new ArgumentException($"mask must be [B, h, w] matching logits [{string.Join(", ", logits.shape)}], got [{string.Join(", ", mask.shape)}]", nameof(mask));
 
         using var scope = NewDisposeScope();
+        using Scalar one = 1, wb = Config.BceWeight, wd = Config.DiceWeight, wh = Config.HardBceWeight;
         var m = mask.to(logits.dtype).flatten(1);                                    // [B, hw]
-        var notM = 1 - m;                                                            // [B, hw]
+        var notM = m.negative().add(one, one);                                       // [B, hw] 1 − m
         var seg = logits[.., Agmd.Seg].flatten(1);                                   // [B, hw]
         var logRel = logits[.., Agmd.Nor..(Agmd.Ano + 1)].log_softmax(1).flatten(2); // [B, 2, hw]
         var logNor = logRel[.., 0];                                                  // [B, hw]
@@ -46,8 +47,7 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
         var diceAno = Dice(logAno.exp(), m);                                         // []
         var diceNor = Dice(logNor.exp(), notM);                                      // []
 
-        double wb = Config.BceWeight, wd = Config.DiceWeight;
-        var total = (bceSeg + bceAno + bceNor) * wb + (diceSeg + diceAno + diceNor) * wd + hardBce * Config.HardBceWeight;
+        var total = (bceSeg + bceAno + bceNor) * wb + (diceSeg + diceAno + diceNor) * wd + hardBce * wh;
         var parts = new SegmentationLossParts(total, bceSeg, bceNor, bceAno, diceSeg, diceNor, diceAno, hardBce);
         parts.MoveToOuterDisposeScope();
         return parts;
@@ -56,10 +56,11 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
     /// <summary>LISA's smoothed Dice loss per mask, averaged. p, m: [B, hw] → [].</summary>
     private Tensor Dice(Tensor p, Tensor m)
     {
-        double s = Config.DiceScale, eps = Config.DiceEps;
-        var numerator = (p / s * m).sum([1]) * 2;                                    // [B]
+        using Scalar s = Config.DiceScale, eps = Config.DiceEps, two = 2, one = 1;
+        var numerator = (p / s * m).sum([1]) * two;                                  // [B]
         var denominator = (p / s).sum([1]) + (m / s).sum([1]);                       // [B]
-        return (1 - (numerator + eps) / (denominator + eps)).mean();                 // []
+        var ratio = numerator.add(eps, one) / denominator.add(eps, one);             // [B]
+        return ratio.negative().add(one, one).mean();                                // [] mean of 1 − ratio
     }
 }
 

@@ -27,13 +27,14 @@ public sealed class Spam : Module<Tensor, Tensor, Tensor>
         lin_p = nn.Linear(config.PixelDim, config.Dim);
         cross_attn = new MultiHeadAttention(config.Dim, config.NumHeads);
         layer_norm = nn.LayerNorm(config.Dim, config.LayerNormEps);
+        using Scalar initStd = 0.02;
         switch (config.PositionalEncoding)
         {
             case SpamPositionalEncoding.Fourier:
                 pe_layer = new PositionEmbeddingRandom(config.PixelDim / 2);
                 break;
             case SpamPositionalEncoding.Learned:
-                pos_embed = new Parameter(randn(config.PixelDim, config.PixelGridSize, config.PixelGridSize) * 0.02);
+                pos_embed = new Parameter(randn(config.PixelDim, config.PixelGridSize, config.PixelGridSize) * initStd);
                 break;
         }
         RegisterComponents();

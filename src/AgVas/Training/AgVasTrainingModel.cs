@@ -3,6 +3,7 @@ using AgVas.Data;
 using AgVas.Inference;
 using AgVas.Modeling;
 using AgVas.Text;
+using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -46,10 +47,11 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
             [new ChatMessage("system", ChatTemplate.DefaultSystem), .. e.Example.Messages])).ToList();
         using var loss = Model.Loss(semantic, pixel, masks, encoded.Select(x => x.Ids).ToList(), encoded.Select(x => x.IsTarget).ToList());
         var s = loss.Segmentation;
-        var total = loss.Text * weights.TextWeight
-            + (s.BceNor + s.BceAno + s.BceSeg) * weights.BceWeight
-            + (s.DiceNor + s.DiceAno + s.DiceSeg) * weights.DiceWeight
-            + s.HardBce * weights.HardBceWeight;                                                         // []
+        using Scalar textWeight = weights.TextWeight, bceWeight = weights.BceWeight, diceWeight = weights.DiceWeight, hardBceWeight = weights.HardBceWeight;
+        var total = loss.Text * textWeight
+            + (s.BceNor + s.BceAno + s.BceSeg) * bceWeight
+            + (s.DiceNor + s.DiceAno + s.DiceSeg) * diceWeight
+            + s.HardBce * hardBceWeight;                                                                 // []
         static double V(Tensor t) => t.item<float>();
         var parts = new LossParts(V(total), V(loss.Text), V(s.BceNor), V(s.BceAno), V(s.BceSeg), V(s.DiceNor), V(s.DiceAno), V(s.DiceSeg), V(s.HardBce));
         return new TrainingLoss(total.MoveToOuterDisposeScope(), parts);
