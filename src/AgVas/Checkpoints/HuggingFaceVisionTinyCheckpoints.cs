@@ -13,6 +13,9 @@ namespace AgVas.Checkpoints;
 /// </summary>
 public static class HuggingFaceVisionTinyCheckpoints
 {
+    /// <summary>Scale of the random weights (a rooted Scalar: see Modeling.Scalars).</summary>
+    private static readonly Scalar Scale = 0.2;
+
     /// <summary>A tiny <c>SamModel</c> checkpoint (config.json + model.safetensors, F32 as the public files).</summary>
     /// <param name="maxShardBytes">if given, writes sharded safetensors with an index instead of one file</param>
     public static void WriteSam(string directory, int seed = 0, long? maxShardBytes = null)
@@ -22,7 +25,7 @@ public static class HuggingFaceVisionTinyCheckpoints
         int g = image / patch, hd = d / heads;
         var gen = new Generator((ulong)seed);
         var t = new List<KeyValuePair<string, Tensor>>();
-        void Add(string name, params long[] shape) => t.Add(new(name, randn(shape, generator: gen) * 0.2));
+        void Add(string name, params long[] shape) => t.Add(new(name, randn(shape, generator: gen) * Scale));
 
         Add("vision_encoder.patch_embed.projection.weight", d, 3, patch, patch);
         Add("vision_encoder.patch_embed.projection.bias", d);
@@ -133,7 +136,7 @@ public static class HuggingFaceVisionTinyCheckpoints
         int n = (image / patch) * (image / patch), kv = llm / llmHeads * kvHeads;
         var gen = new Generator((ulong)seed);
         var t = new List<KeyValuePair<string, Tensor>>();
-        void Add(string name, params long[] shape) => t.Add(new(name, (randn(shape, generator: gen) * 0.2).to(float16)));
+        void Add(string name, params long[] shape) => t.Add(new(name, (randn(shape, generator: gen) * Scale).to(float16)));
 
         const string v = "vision_tower.vision_model.";
         Add(v + "embeddings.patch_embedding.weight", d, 3, patch, patch); Add(v + "embeddings.patch_embedding.bias", d);

@@ -104,7 +104,7 @@ public sealed class AgVasModel : nn.Module
         var logits = nn.functional.interpolate(decoded.Logits, size: [masks.shape[1], masks.shape[2]],
             mode: InterpolationMode.Bilinear, align_corners: false);                           // [B, 3, S_p, S_p]
         var seg = SegmentationLoss.Compute(logits, masks);
-        var total = text.add(seg.Total);
+        var total = text.Plus(seg.Total);
         seg.MoveToOuterDisposeScope();
         return new AgVasLoss(total.MoveToOuterDisposeScope(), text.MoveToOuterDisposeScope(), seg);
     }

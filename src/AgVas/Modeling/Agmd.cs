@@ -62,7 +62,7 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         var t = output_tokens.weight!.unsqueeze(0).expand(b, -1, -1);              // [B, A, C]
         var z0 = cat([t, anchors], dim: 1);                                         // [B, 2A, C]
         var src = pixelEmbedding;                                                   // [B, C, H, W]
-        if (no_mask_embed is not null) src = src + no_mask_embed.weight!.view(1, c, 1, 1); // [B, C, H, W]
+        if (no_mask_embed is not null) src = src.Plus(no_mask_embed.weight!.view(1, c, 1, 1)); // [B, C, H, W]
         var pe = pe_layer.Grid(h, w).unsqueeze(0).expand(b, -1, -1, -1);            // [B, C, H, W]
         var (hs, keys) = transformer.forward(src, pe, z0);                          // [B, 2A, C], [B, HW, C]
         var img = keys.transpose(1, 2).reshape(b, c, h, w);                         // [B, C, H, W]
@@ -143,7 +143,7 @@ public sealed class AgmdOutput : IDisposable
     public static Tensor Fuse(Tensor pSeg, Tensor pAno, double alpha)
     {
         using Scalar a = alpha, rest = 1 - alpha;
-        return pSeg * a + pAno * rest;
+        return (pSeg * a).Plus(pAno * rest);
     }
 
     internal AgmdOutput MoveToOuterDisposeScope()

@@ -32,7 +32,7 @@ public sealed class LayerNorm2d : Module<Tensor, Tensor>
         var u = x.mean([1], keepdim: true);                   // [B, 1, H, W]
         var s = (x - u).pow(two).mean([1], keepdim: true);    // [B, 1, H, W]
         var normed = (x - u) / s.add(epsilon, one).sqrt();    // [B, C, H, W]
-        var y = weight.view(-1, 1, 1) * normed + bias.view(-1, 1, 1); // [B, C, H, W]
+        var y = (weight.view(-1, 1, 1) * normed).Plus(bias.view(-1, 1, 1)); // [B, C, H, W]
         return y.MoveToOuterDisposeScope();
     }
 }

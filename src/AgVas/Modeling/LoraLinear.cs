@@ -68,7 +68,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         using Scalar s = scaling;
         var delta = lora_B.forward(lora_A.forward(lora_dropout.forward(x)));              // [..., in] → [..., r] → [..., out]
-        return y.add(delta.mul(s)).MoveToOuterDisposeScope();
+        return y.Plus(delta.mul(s)).MoveToOuterDisposeScope();
     }
 
     /// <summary>W ← W + (alpha/r)·B·A. No-op without an adapter or when already merged.</summary>
@@ -77,7 +77,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         if (lora_A is null || lora_B is null || IsMerged) return;
         using var guard = no_grad();
         using var delta = DeltaWeight();
-        weight.add_(delta);
+        weight.add_(delta, Scalars.One);
         IsMerged = true;
     }
 

@@ -35,7 +35,7 @@ public sealed class PixelEncoder : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = patch_embed.forward(pixelValues);              // [B, H_p, W_p, C]
-        if (pos_embed is not null) h = h + pos_embed;          // [B, H_p, W_p, C]
+        if (pos_embed is not null) h = h.Plus(pos_embed);      // [B, H_p, W_p, C]
         foreach (var layer in layers) h = layer.forward(h);    // [B, H_p, W_p, C]
         var f = neck.forward(h.permute(0, 3, 1, 2));           // [B, C_p, H_p, W_p]
         return f.MoveToOuterDisposeScope();
@@ -112,8 +112,8 @@ internal sealed class SamVisionLayer : Module<Tensor, Tensor>
         {
             y = attn.forward(y);                                          // [B, H, W, C]
         }
-        var r = x + y;                                                    // [B, H, W, C]
-        r = r + mlp.forward(layer_norm2.forward(r));                      // [B, H, W, C]
+        var r = x.Plus(y);                                                // [B, H, W, C]
+        r = r.Plus(mlp.forward(layer_norm2.forward(r)));                  // [B, H, W, C]
         return r.MoveToOuterDisposeScope();
     }
 
@@ -197,7 +197,7 @@ internal sealed class SamVisionAttention : Module<Tensor, Tensor>
         {
             using var band = NewDisposeScope();
             long y1 = Math.Min(h, y0 + rows);
-            var bias = (relH.narrow(1, y0, y1 - y0).unsqueeze(-1) + relW.narrow(1, y0, y1 - y0).unsqueeze(-2)).reshape(b, heads, (y1 - y0) * w, h * w); // [B, heads, rows·W, HW]
+            var bias = relH.narrow(1, y0, y1 - y0).unsqueeze(-1).Plus(relW.narrow(1, y0, y1 - y0).unsqueeze(-2)).reshape(b, heads, (y1 - y0) * w, h * w); // [B, heads, rows·W, HW]
             var qBand = q.narrow(2, y0 * w, (y1 - y0) * w);                                // [B, heads, rows·W, hd]
             parts.Add(nn.functional.scaled_dot_product_attention(qBand, k, v, bias).MoveToOuterDisposeScope()); // [B, heads, rows·W, hd]
         }

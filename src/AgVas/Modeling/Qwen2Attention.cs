@@ -47,7 +47,7 @@ public sealed class Qwen2Attention : nn.Module
         var kr = group == 1 ? k : k.repeat_interleave(group, dim: 1);                       // [B, H, S, hd]
         var vr = group == 1 ? v : v.repeat_interleave(group, dim: 1);                       // [B, H, S, hd]
         var scores = matmul(q, kr.transpose(2, 3)).mul(scale);                             // [B, H, T, S]
-        scores = scores.add(mask);                                                          // [B, H, T, S]
+        scores = scores.Plus(mask);                                                          // [B, H, T, S]
         var probs = softmax(scores, dim: -1, dtype: ScalarType.Float32).to_type(q.dtype);   // [B, H, T, S]
         var context = matmul(probs, vr);                                                     // [B, H, T, hd]
         context = context.transpose(1, 2).reshape(b, t, numHeads * headDim);                 // [B, T, H·hd]

@@ -28,7 +28,7 @@ public sealed class Qwen2DecoderLayer : nn.Module
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, Qwen2KvCache? cache)
     {
         using var scope = NewDisposeScope();
-        var h = x.add(self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, index));  // [B, T, D]
-        return h.add(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();   // [B, T, D]
+        var h = x.Plus(self_attn.forward(input_layernorm.forward(x), cos, sin, mask, cache, index));  // [B, T, D]
+        return h.Plus(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();   // [B, T, D]
     }
 }

@@ -41,6 +41,6 @@ public sealed class Qwen2RotaryEmbedding : nn.Module<Tensor, (Tensor Cos, Tensor
         var x1 = x[.., .., .., ..(int)half];                                                // [B, heads, T, head_dim/2]
         var x2 = x[.., .., .., (int)half..];                                                // [B, heads, T, head_dim/2]
         var rotated = cat([x2.neg(), x1], dim: -1);                                         // [B, heads, T, head_dim]
-        return x.mul(c).add(rotated.mul(s)).MoveToOuterDisposeScope();
+        return x.mul(c).Plus(rotated.mul(s)).MoveToOuterDisposeScope();
     }
 }

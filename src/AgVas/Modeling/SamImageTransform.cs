@@ -18,7 +18,8 @@ namespace AgVas.Modeling;
 /// alive until the end of the scope, with the same C# type as before (a double gives a Float64 Scalar, an int or long an
 /// Int64 one) so results do not change. TorchSharp itself makes an alpha Scalar of 1 in <c>add(Scalar)</c> (and so in
 /// <c>tensor + number</c> and <c>number − tensor</c>) and default start/step Scalars in <c>arange(stop)</c>: those calls
-/// pass them explicitly (<c>add(s, one)</c>, <c>arange(zero, stop, one)</c>), the very values TorchSharp would use.
+/// pass them explicitly (<c>add(s, one)</c>, <c>arange(zero, stop, one)</c>), the very values TorchSharp would use, and
+/// tensor + tensor is written <see cref="Scalars.Plus"/>, whose alpha is rooted.
 /// </para>
 /// </summary>
 public static class SamImageTransform

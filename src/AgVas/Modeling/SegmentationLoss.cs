@@ -36,18 +36,18 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
         var logAno = logRel[.., 1];                                                  // [B, hw]
 
         var pixelSeg = nn.functional.binary_cross_entropy_with_logits(seg, m, reduction: nn.Reduction.None); // [B, hw]
-        var pixelRel = -(m * logAno + notM * logNor);                                // [B, hw]
+        var pixelRel = -(m * logAno).Plus(notM * logNor);                                // [B, hw]
         var bceSeg = pixelSeg.mean([1]).mean();                                      // []
         var bceAno = pixelRel.mean([1]).mean();                                      // []
-        var bceNor = (-(notM * logNor + m * logAno)).mean([1]).mean();              // []
+        var bceNor = (-(notM * logNor).Plus(m * logAno)).mean([1]).mean();              // []
         long k = Math.Clamp((long)Math.Round(Config.HardPixelFraction * pixelSeg.shape[1]), 1, pixelSeg.shape[1]);
-        var hardBce = pixelSeg.topk((int)k, dim: 1).values.mean() + pixelRel.topk((int)k, dim: 1).values.mean(); // []
+        var hardBce = pixelSeg.topk((int)k, dim: 1).values.mean().Plus(pixelRel.topk((int)k, dim: 1).values.mean()); // []
 
         var diceSeg = Dice(seg.sigmoid(), m);                                        // []
         var diceAno = Dice(logAno.exp(), m);                                         // []
         var diceNor = Dice(logNor.exp(), notM);                                      // []
 
-        var total = (bceSeg + bceAno + bceNor) * wb + (diceSeg + diceAno + diceNor) * wd + hardBce * wh;
+        var total = (bceSeg.Plus(bceAno).Plus(bceNor) * wb).Plus(diceSeg.Plus(diceAno).Plus(diceNor) * wd).Plus(hardBce * wh);
         var parts = new SegmentationLossParts(total, bceSeg, bceNor, bceAno, diceSeg, diceNor, diceAno, hardBce);
         parts.MoveToOuterDisposeScope();
         return parts;
@@ -58,7 +58,7 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
     {
         using Scalar s = Config.DiceScale, eps = Config.DiceEps, two = 2, one = 1;
         var numerator = (p / s * m).sum([1]) * two;                                  // [B]
-        var denominator = (p / s).sum([1]) + (m / s).sum([1]);                       // [B]
+        var denominator = (p / s).sum([1]).Plus((m / s).sum([1]));                       // [B]
         var ratio = numerator.add(eps, one) / denominator.add(eps, one);             // [B]
         return ratio.negative().add(one, one).mean();                                // [] mean of 1 − ratio
     }

@@ -65,7 +65,7 @@ internal sealed class SiglipEmbeddings : Module<Tensor, Tensor>
         var p = patch_embedding.forward(x);            // [B, C_s, S/p, S/p]
         p = p.flatten(2).transpose(1, 2);              // [B, N_s, C_s]
         var pos = position_embedding.weight!.unsqueeze(0); // [1, N_s, C_s]
-        return (p + pos).MoveToOuterDisposeScope();
+        return p.Plus(pos).MoveToOuterDisposeScope();
     }
 }
 
@@ -114,8 +114,8 @@ internal sealed class SiglipEncoderLayer : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var normed = layer_norm1.forward(x);
-        var h = x + self_attn.forward(normed, normed, normed);  // [B, N, C]
-        h = h + mlp.forward(layer_norm2.forward(h));            // [B, N, C]
+        var h = x.Plus(self_attn.forward(normed, normed, normed)); // [B, N, C]
+        h = h.Plus(mlp.forward(layer_norm2.forward(h)));        // [B, N, C]
         return h.MoveToOuterDisposeScope();
     }
 }

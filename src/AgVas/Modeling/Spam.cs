@@ -50,11 +50,11 @@ public sealed class Spam : Module<Tensor, Tensor, Tensor>
         var q = lin_s.forward(semantic);                                     // [B, N_s, D]
         var fp = pixel.flatten(2).transpose(1, 2);                           // [B, N_p, C_p]
         var keysIn = fp;                                                     // [B, N_p, C_p]
-        if (pe_layer is not null) keysIn = fp + pe_layer.Grid(h, w).flatten(1).transpose(0, 1); // [B, N_p, C_p]
-        else if (pos_embed is not null) keysIn = fp + pos_embed.flatten(1).transpose(0, 1);   // [B, N_p, C_p]
+        if (pe_layer is not null) keysIn = fp.Plus(pe_layer.Grid(h, w).flatten(1).transpose(0, 1)); // [B, N_p, C_p]
+        else if (pos_embed is not null) keysIn = fp.Plus(pos_embed.flatten(1).transpose(0, 1));   // [B, N_p, C_p]
         var k = lin_p.forward(keysIn);                                       // [B, N_p, D]
         var v = lin_p.forward(fp);                                           // [B, N_p, D]
-        var y = layer_norm.forward(q + cross_attn.forward(q, k, v));         // [B, N_s, D]
+        var y = layer_norm.forward(q.Plus(cross_attn.forward(q, k, v)));         // [B, N_s, D]
         return y.MoveToOuterDisposeScope();
     }
 

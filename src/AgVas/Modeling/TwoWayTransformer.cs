@@ -36,8 +36,8 @@ public sealed class TwoWayTransformer : Module<Tensor, Tensor, Tensor, (Tensor T
         var keyPe = imagePe.flatten(2).permute(0, 2, 1);       // [B, HW, C]
         var queries = tokens.alias();                          // [B, T, C]
         foreach (var layer in layers) (queries, keys) = layer.forward(queries, keys, tokens, keyPe);
-        var attn = final_attn_token_to_image.forward(queries + tokens, keys + keyPe, keys); // [B, T, C]
-        queries = layer_norm_final_attn.forward(queries + attn);                            // [B, T, C]
+        var attn = final_attn_token_to_image.forward(queries.Plus(tokens), keys.Plus(keyPe), keys); // [B, T, C]
+        queries = layer_norm_final_attn.forward(queries.Plus(attn));                            // [B, T, C]
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
     }
 
@@ -90,15 +90,15 @@ internal sealed class TwoWayAttentionBlock : Module<Tensor, Tensor, Tensor, Tens
         }
         else
         {
-            var q = queries + queryPe;                                                   // [B, T, C]
-            queries = queries + self_attn.forward(q, q, queries);                        // [B, T, C]
+            var q = queries.Plus(queryPe);                                                   // [B, T, C]
+            queries = queries.Plus(self_attn.forward(q, q, queries));                        // [B, T, C]
         }
         queries = layer_norm1.forward(queries);
-        var attn = cross_attn_token_to_image.forward(queries + queryPe, keys + keyPe, keys); // [B, T, C]
-        queries = layer_norm2.forward(queries + attn);                                   // [B, T, C]
-        queries = layer_norm3.forward(queries + mlp.forward(queries));                   // [B, T, C]
-        attn = cross_attn_image_to_token.forward(keys + keyPe, queries + queryPe, queries); // [B, HW, C]
-        keys = layer_norm4.forward(keys + attn);                                         // [B, HW, C]
+        var attn = cross_attn_token_to_image.forward(queries.Plus(queryPe), keys.Plus(keyPe), keys); // [B, T, C]
+        queries = layer_norm2.forward(queries.Plus(attn));                                   // [B, T, C]
+        queries = layer_norm3.forward(queries.Plus(mlp.forward(queries)));                   // [B, T, C]
+        attn = cross_attn_image_to_token.forward(keys.Plus(keyPe), queries.Plus(queryPe), queries); // [B, HW, C]
+        keys = layer_norm4.forward(keys.Plus(attn));                                         // [B, HW, C]
         return (queries.MoveToOuterDisposeScope(), keys.MoveToOuterDisposeScope());
     }
 }

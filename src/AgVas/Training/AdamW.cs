@@ -1,4 +1,5 @@
 using AgVas.Checkpoints;
+using AgVas.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
@@ -66,7 +67,7 @@ public sealed class AdamW : IDisposable
             if (WeightDecay != 0) p.mul_(decay);
             expAvg[i].lerp_(g, oneMinusBeta1);
             expAvgSq[i].mul_(beta2).addcmul_(g, g, oneMinusBeta2);
-            var denom = expAvgSq[i].sqrt().div_(bc2).add_(eps);
+            var denom = expAvgSq[i].sqrt().div_(bc2).add_(eps, Scalars.One);
             p.addcdiv_(expAvg[i], denom, stepSize);
         }
     }

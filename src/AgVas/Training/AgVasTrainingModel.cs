@@ -48,10 +48,10 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
         using var loss = Model.Loss(semantic, pixel, masks, encoded.Select(x => x.Ids).ToList(), encoded.Select(x => x.IsTarget).ToList());
         var s = loss.Segmentation;
         using Scalar textWeight = weights.TextWeight, bceWeight = weights.BceWeight, diceWeight = weights.DiceWeight, hardBceWeight = weights.HardBceWeight;
-        var total = loss.Text * textWeight
-            + (s.BceNor + s.BceAno + s.BceSeg) * bceWeight
-            + (s.DiceNor + s.DiceAno + s.DiceSeg) * diceWeight
-            + s.HardBce * hardBceWeight;                                                                 // []
+        var total = (loss.Text * textWeight)
+            .Plus(s.BceNor.Plus(s.BceAno).Plus(s.BceSeg) * bceWeight)
+            .Plus(s.DiceNor.Plus(s.DiceAno).Plus(s.DiceSeg) * diceWeight)
+            .Plus(s.HardBce * hardBceWeight);                                                                 // []
         static double V(Tensor t) => t.item<float>();
         var parts = new LossParts(V(total), V(loss.Text), V(s.BceNor), V(s.BceAno), V(s.BceSeg), V(s.DiceNor), V(s.DiceAno), V(s.DiceSeg), V(s.HardBce));
         return new TrainingLoss(total.MoveToOuterDisposeScope(), parts);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AgVas.Training;
@@ -81,7 +82,8 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
                 using var scope = NewDisposeScope();
                 var batch = data.Batch((long)step * examplesPerStep + (long)micro * o.BatchSize, o.BatchSize);
                 using var loss = model.Loss(batch, config.Loss);
-                (loss.Total / o.GradAccum).backward();
+                using Scalar accum = o.GradAccum;                                  // kept alive: see Modeling.Scalars
+                (loss.Total / accum).backward();
                 parts += loss.Parts;
             }
             parts /= o.GradAccum;
