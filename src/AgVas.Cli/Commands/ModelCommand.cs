@@ -93,7 +93,7 @@ internal static class ModelCommand
     private static Command CreateSummary()
     {
         var preset = new Option<string?>("--preset") { Description = $"A named preset: {string.Join(", ", VisionPresets.Names)} (with --model: the base for parts the checkpoints do not describe; default ov-0.5b)" };
-        var model = new Option<string[]>("--model") { Description = "A Hugging Face checkpoint directory with config.json (sam, llava_onevision, siglip); repeatable", AllowMultipleArgumentsPerToken = true };
+        var model = new Option<string[]>("--model") { Description = "An AG-VAS model directory (agvas_config.json, e.g. models/agvas-tiny), or Hugging Face checkpoint directories with config.json (sam, llava_onevision, siglip; repeatable)", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print {\"components\": {name: {total, trainable}}, \"total\", \"trainable\"} as JSON" };
         var command = new Command("summary", "Per-component parameter counts (total and trainable) without allocating the weights");
         command.Options.Add(preset);
@@ -127,6 +127,16 @@ internal static class ModelCommand
     /// <summary>The component counts, one provider per side of the model.</summary>
     internal static IReadOnlyList<KeyValuePair<string, ParameterCount>> Summarise(string presetName, IReadOnlyList<string> modelDirs)
     {
+        var ours = modelDirs.Select(d => Path.Combine(d, AgVasModelDirectory.ConfigFileName)).Where(File.Exists).ToList();
+        if (ours.Count > 0)
+        {
+            if (modelDirs.Count > 1)
+                throw new CheckpointException(ours[0], "an AG-VAS model directory describes the whole model: give it alone to --model");
+            var config = AgVasConfig.FromJson(File.ReadAllText(ours[0]), ours[0]);
+            try { config.Validate(); }
+            catch (ModelConfigException e) { throw new CheckpointException(ours[0], e.Message); }
+            return [.. VisionParameterCounts.Compute(config.Vision), .. LlmParameterCounts.Compute(config.Llm, config.Lora)];
+        }
         var baseConfig = VisionPresets.Get(presetName);
         var vision = HuggingFaceVisionConfigs.Compose(baseConfig, modelDirs.Select(d => HuggingFaceVisionConfigs.Read(d, baseConfig.Agmd)));
         var components = new List<KeyValuePair<string, ParameterCount>>();

@@ -26,6 +26,19 @@ public sealed class EmbeddedModelTests : IDisposable
         Assert.True(new FileInfo(Path.Combine(located, AgVasModelDirectory.WeightsFileName)).Length < 40 << 20, "the embedded model must stay a few tens of MiB");
     }
 
+    /// <summary><c>agvas model summary --model models/agvas-tiny</c> reads our own model directory: the card's 3,964,208
+    /// parameters, the tiny preset's counts; mixed with another directory it is an error naming the file.</summary>
+    [Fact]
+    public void SummaryReadsTheDefaultModelDirectory()
+    {
+        var model = Repository.Path("models/agvas-tiny");
+        var counts = AgVas.Cli.Commands.ModelCommand.Summarise("ov-0.5b", [model]);
+        Assert.Equal(3_964_208L, counts.Sum(c => c.Value.Total));
+        Assert.Equal(AgVas.Cli.Commands.ModelCommand.Summarise("tiny", []), counts);
+        var e = Assert.Throws<CheckpointException>(() => AgVas.Cli.Commands.ModelCommand.Summarise("tiny", [model, dir.Path]));
+        Assert.Contains(AgVasModelDirectory.ConfigFileName, e.Message);
+    }
+
     [Fact]
     public void TheReadmesMainCommandSegmentsTheSamplesWithTheDefaultModel()
     {
