@@ -100,8 +100,7 @@ internal static class SynthCommand
     {
         if (names is null || names.Length == 0) return null;
         return names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(n =>
-            AnomalyKinds.TryParse(n, out var k) ? k
-                : throw new ArgumentException($"--kinds: unknown kind '{n}' (known: {string.Join(", ", AnomalyKinds.All.Select(AnomalyKinds.Name))})")).Distinct().ToList();
+            AnomalyKinds.TryParse(n, out var k) ? k : throw new ArgumentException("--kinds: " + AnomalyKinds.Unknown(n))).Distinct().ToList();
     }
 
     private static IReadOnlyList<DefectSize>? ParseSizes(string[]? names)

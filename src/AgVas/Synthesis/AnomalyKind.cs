@@ -51,6 +51,12 @@ public static class AnomalyKinds
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
+    /// <summary>The error text for a name that is no kind, listing the known names.</summary>
+    public static string Unknown(string name) => $"unknown anomaly kind '{name}' (known: {string.Join(", ", All.Select(Name))})";
+
+    /// <summary>Parses a defect-type name; <see cref="ArgumentException"/> (<see cref="Unknown"/>) when unknown.</summary>
+    public static AnomalyKind Parse(string name) => TryParse(name, out var kind) ? kind : throw new ArgumentException(Unknown(name));
+
     /// <summary>Parses a defect-type name (case-insensitive, '-' or '_'); false when unknown.</summary>
     public static bool TryParse(string name, out AnomalyKind kind)
     {

@@ -59,9 +59,13 @@ public static class DefectPainters
 
     private static double Scale(DefectCanvas c) => Math.Min(c.Width, c.Height) / 256.0;
 
-    private static double BlobRadius(PaintInput input, DefectCanvas c, ref SynthRandom rng)
+    private static double BlobRadius(PaintInput input, DefectCanvas c, ref SynthRandom rng) =>
+        BlobRadius(AreaRange(input.Size), c, ref rng);
+
+    /// <summary>Radius of a disc whose area is a log-uniform fraction of the image in <paramref name="range"/> (at least 2 px).</summary>
+    private static double BlobRadius((double Min, double Max) range, DefectCanvas c, ref SynthRandom rng)
     {
-        var (lo, hi) = AreaRange(input.Size);
+        var (lo, hi) = range;
         double area = Math.Exp(rng.Uniform(Math.Log(lo), Math.Log(hi))) * c.Width * c.Height;
         return Math.Max(2, Math.Sqrt(area / Math.PI));
     }
@@ -519,8 +523,7 @@ public static class DefectPainters
     /// smoothed by a box blur and darkened, with a faint speckle). Mottled by smooth noise so it is not flat paint.</summary>
     private static bool Lesion(PaintInput input, DefectCanvas c, ref SynthRandom rng)
     {
-        var (lo, hi) = LesionAreaRange(input.Size);
-        double r = Math.Sqrt(Math.Exp(rng.Uniform(Math.Log(lo), Math.Log(hi))) * c.Width * c.Height / Math.PI);
+        double r = BlobRadius(LesionAreaRange(input.Size), c, ref rng);
         var (cx, cy) = PickPoint(input, c, ref rng, (int)(r * 0.7));
         var noise = new PerlinNoise(ref rng);
         double aspect = rng.Uniform(0.7, 1.4);
@@ -530,8 +533,7 @@ public static class DefectPainters
         var src = input.Source.Pixels;
         var (x0, y0, x1, y1) = c.PaintBox;
         float ox = rng.NextFloat() * 50, oy = rng.NextFloat() * 50, period = (float)Math.Max(4, r / 3);
-        int mode = rng.Next(3);
-        switch (mode)
+        switch (rng.Next(3))
         {
             case 0: // pigmented: multiply towards a dark tint, darker towards the core
             {

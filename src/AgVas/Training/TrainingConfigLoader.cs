@@ -128,8 +128,7 @@ public static class TrainingConfigLoader
             require(y.Size is >= 16 and <= 4096, $"{key}.synth.size", $"must be in [16, 4096], got {y.Size}");
             require(y.NormalRatio is >= 0 and <= 1, $"{key}.synth.normal_ratio", $"must be in [0, 1], got {y.NormalRatio}");
             foreach (var kind in y.Kinds ?? [])
-                require(AnomalyKinds.TryParse(kind, out _), $"{key}.synth.kinds",
-                    $"unknown anomaly kind '{kind}' (known: {string.Join(", ", AnomalyKinds.All.Select(AnomalyKinds.Name))})");
+                require(AnomalyKinds.TryParse(kind, out _), $"{key}.synth.kinds", AnomalyKinds.Unknown(kind));
         }
     }
 

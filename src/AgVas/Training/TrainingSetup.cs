@@ -57,7 +57,7 @@ public static class TrainingSetup
         {
             var normals = NormalSources.Resolve(config.NormalsFrom ?? "procedural", configDir);
             var synthesizer = new AnomalySynthesizer([normals], new SynthesisOptions(Size: config.Size, NormalRatio: config.NormalRatio,
-                Kinds: config.Kinds?.Select(k => AnomalyKinds.TryParse(k, out var kind) ? kind : throw new ConfigException("synth.kinds", $"unknown anomaly kind '{k}'")).ToList(),
+                Kinds: config.Kinds?.Select(AnomalyKinds.Parse).ToList(),
                 Seed: seed + config.SeedOffset));
             AnomalySegWriter.Write(synthesizer, config.Count, outDir, Environment.ProcessorCount);
         }
