@@ -27,6 +27,10 @@ internal static class SynthCommand
         var seed = new Option<ulong>("--seed") { Description = "Master seed (same seed: identical files)", DefaultValueFactory = _ => 0UL };
         var size = new Option<int>("--size") { Description = "Side of the square output images", DefaultValueFactory = _ => 256 };
         var normalRatio = new Option<double>("--normal-ratio") { Description = "Fraction of samples kept normal (empty mask)", DefaultValueFactory = _ => 0.2 };
+        var artifactRatio = new Option<double>("--artifact-ratio")
+        {
+            Description = "Fraction of samples (normal or not) that first get acquisition artifacts, never in the mask: aperture, frame, vignette, glare, overlay text",
+        };
         var kinds = new Option<string[]>("--kinds")
         {
             Description = "Anomaly kinds (default all): " + string.Join(", ", AnomalyKinds.All.Select(AnomalyKinds.Name)),
@@ -39,7 +43,7 @@ internal static class SynthCommand
 
         var command = new Command("synth", "Make Anomaly-Seg training samples: synthetic defects painted on normal images, with exact masks")
         {
-            normals, weights, output, count, seed, size, normalRatio, kinds, sizes, foreground, preview, threads,
+            normals, weights, output, count, seed, size, normalRatio, artifactRatio, kinds, sizes, foreground, preview, threads,
         };
         command.SetAction(parse =>
         {
@@ -54,7 +58,8 @@ internal static class SynthCommand
                     Sizes: ParseSizes(parse.GetValue(sizes)),
                     ForegroundOnly: parse.GetValue(foreground),
                     Seed: parse.GetValue(seed),
-                    SourceWeights: parse.GetValue(weights) is { Length: > 0 } w ? w : null);
+                    SourceWeights: parse.GetValue(weights) is { Length: > 0 } w ? w : null,
+                    ArtifactRatio: parse.GetValue(artifactRatio));
                 var sources = parse.GetValue(normals)!.Select(spec => NormalSources.Resolve(spec)).ToList();
                 var synthesizer = new AnomalySynthesizer(sources, options);
                 string outDir = parse.GetValue(output)!;

@@ -38,7 +38,8 @@ internal static class TrainCommand
         {
             Description = "Set the model's mask hysteresis (Agmd.SeedThreshold): a region of P > 0.5 is kept only if some pixel exceeds this; default: keep the run's",
         };
-        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, seed };
+        var raw = new Option<bool>("--raw") { Description = "Export the raw weights even when the checkpoint holds a weight average (optim.ema_decay)" };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, seed, raw };
         command.SetAction((parse, cancel) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -47,7 +48,9 @@ internal static class TrainCommand
                 var configPath = parse.GetRequiredValue(config);
                 var trainingConfig = TrainingConfigLoader.Load(configPath);
                 using var model = TrainingSetup.CreateModel(trainingConfig, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
-                var state = TrainingCheckpoint.RestoreWeights(parse.GetRequiredValue(checkpoint), model);
+                var checkpointDir = parse.GetRequiredValue(checkpoint);
+                bool average = !parse.GetValue(raw) && TrainingCheckpoint.HasAverage(checkpointDir);
+                var state = TrainingCheckpoint.RestoreWeights(checkpointDir, model, average);
                 var outDir = parse.GetRequiredValue(output);
                 var written = model.Model.Config;
                 if (parse.GetValue(seed) is { } s)
@@ -57,7 +60,8 @@ internal static class TrainCommand
                     catch (ModelConfigException e) { throw new ConfigException("--seed-threshold", e.Message); }
                 }
                 AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written);
-                parse.InvocationConfiguration.Output.WriteLine($"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen)");
+                parse.InvocationConfiguration.Output.WriteLine(
+                    $"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen, {(average ? "weight average" : "raw weights")})");
                 return Task.FromResult(0);
             }
             catch (Exception e) when (PredictCommand.IsUserError(e))

@@ -10,6 +10,8 @@ namespace AgVas.Synthesis;
 /// <param name="ForegroundOnly">Keep defects on the estimated object foreground (see <see cref="Foreground"/>).</param>
 /// <param name="Seed">Master seed; sample i uses its own stream derived from (Seed, i).</param>
 /// <param name="SourceWeights">Relative weight of each normal-image source (one per source); null = equal.</param>
+/// <param name="ArtifactRatio">Fraction of samples (normal or not) whose image first gets 1–3
+/// <see cref="AcquisitionArtifacts"/> (outside the mask), in [0, 1]; 0 = none, as in the paper.</param>
 public sealed record SynthesisOptions(
     int Size = 256,
     double NormalRatio = 0.2,
@@ -17,7 +19,8 @@ public sealed record SynthesisOptions(
     IReadOnlyList<DefectSize>? Sizes = null,
     bool ForegroundOnly = false,
     ulong Seed = 0,
-    IReadOnlyList<double>? SourceWeights = null);
+    IReadOnlyList<double>? SourceWeights = null,
+    double ArtifactRatio = 0);
 
 /// <summary>One Anomaly-Seg sample: the image, its exact mask (empty when normal) and its names.</summary>
 public sealed record SynthSample(long Index, RgbImage Image, BinaryMask Mask, string Category, string Defect, string Source,
@@ -54,6 +57,7 @@ public sealed class AnomalySynthesizer
         if (sources.Count == 0) throw new ArgumentException("at least one source of normal images is needed", nameof(sources));
         if (options.Size is < 16 or > 4096) throw new ArgumentOutOfRangeException(nameof(options), $"Size must be in [16, 4096], got {options.Size}");
         if (!(options.NormalRatio is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), $"NormalRatio must be in [0, 1], got {options.NormalRatio}");
+        if (!(options.ArtifactRatio is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), $"ArtifactRatio must be in [0, 1], got {options.ArtifactRatio}");
         if (options.SourceWeights is { } w
             && (w.Count != sources.Count || w.Any(x => !(x >= 0) || double.IsInfinity(x)) || w.Sum() <= 0))
             throw new ArgumentException($"SourceWeights needs one non-negative weight per source ({sources.Count}), not all zero; got [{string.Join(", ", w)}]", nameof(options));
@@ -73,6 +77,16 @@ public sealed class AnomalySynthesizer
         var normal = source.Load(item, Options.Size, SynthRandom.Derive(Options.Seed, index, 1));
         var image = normal.Image;
         if (image.Width != Options.Size || image.Height != Options.Size) image = ImageOps.SquareResize(image, Options.Size);
+        if (Options.ArtifactRatio > 0)
+        {
+            // Their own stream (salt 3), so that a set made without artifacts is unchanged by the option's existence.
+            var artifactRng = new SynthRandom(SynthRandom.Derive(Options.Seed, index, 3));
+            if (artifactRng.Chance(Options.ArtifactRatio))
+            {
+                if (ReferenceEquals(image, normal.Image)) image = ImageOps.Clone(image);
+                AcquisitionArtifacts.Apply(image, artifactRng.NextUInt64());
+            }
+        }
         if (rng.Chance(Options.NormalRatio))
             return new SynthSample(index, ImageOps.Clone(image), new BinaryMask(image.Width, image.Height), normal.Category, "good", normal.Source, null, null);
         var kind = _kinds[rng.Next(_kinds.Count)];

@@ -60,6 +60,9 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
                 throw new ConfigException(checkpoint, $"the checkpoint saw {state.ExamplesSeen} examples in {state.Step} steps; batch_size × grad_accum must not change on resume");
             start = state.Step;
         }
+        // The average starts from the weights (those of the checkpoint on resume), then follows the saved average if any.
+        using var ema = o.EmaDecay > 0 ? new ExponentialMovingAverage(trainable, o.EmaDecay) : null;
+        if (ema is not null && start > 0) TrainingCheckpoint.RestoreAverage(TrainingCheckpoint.Latest(runDir)!, ema);
         using var log = TrainingLog.Open(runDir, start);
         double peak = options.PeakFlops ?? MatmulRate.Measure();
         var clock = Stopwatch.StartNew();
@@ -91,6 +94,7 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
             // 3. clip, 4. step
             double gradNorm = ClipGradients(optimizer, o.GradClip);
             optimizer.Update(lr);
+            ema?.Update(optimizer.Step);
 
             // 5. log
             double seconds = stepClock.Elapsed.TotalSeconds;
@@ -118,10 +122,11 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
             if (end || (config.Output.CheckpointEvery > 0 && (step + 1) % config.Output.CheckpointEvery == 0))
                 TrainingCheckpoint.Save(runDir, model, optimizer,
                     new CheckpointState(step + 1, (long)(step + 1) * examplesPerStep, config.Seed, content, config.Model.Base, config.Model.Preset),
-                    config.Output.KeepCheckpoints);
+                    config.Output.KeepCheckpoints, ema);
         }
 
         model.Module.eval();
+        ema?.CopyToModel();                                   // the final model is the average
         var final = FinalDirectory(runDir);
         SaveFinal(final);
         if (options.Plot && File.Exists(log.Path))

@@ -36,6 +36,8 @@ public static class TrainingCheckpoint
 {
     public const string WeightsFile = "weights.safetensors";
     public const string OptimizerFile = "optimizer.safetensors";
+    /// <summary>The weight average (<see cref="ExponentialMovingAverage"/>), keyed like the trainable weights; only when the run keeps one.</summary>
+    public const string EmaFile = "ema.safetensors";
     public const string StateFile = "state.json";
     public const string LatestFile = "latest";
     private const string Prefix = "step-";
@@ -45,7 +47,8 @@ public static class TrainingCheckpoint
     public static string StepName(int step) => $"{Prefix}{step.ToString("D6", CultureInfo.InvariantCulture)}";
 
     /// <summary>Writes the checkpoint of <paramref name="state"/> and deletes step checkpoints beyond the newest <paramref name="keep"/>.</summary>
-    public static string Save(string runDir, ITrainableModel model, AdamW optimizer, CheckpointState state, int keep)
+    public static string Save(string runDir, ITrainableModel model, AdamW optimizer, CheckpointState state, int keep,
+        ExponentialMovingAverage? ema = null)
     {
         var root = Directory(runDir);
         System.IO.Directory.CreateDirectory(root);
@@ -60,6 +63,7 @@ public static class TrainingCheckpoint
             var meta = new Dictionary<string, string> { ["content"] = state.Content, ["step"] = state.Step.ToString(CultureInfo.InvariantCulture) };
             SafeTensors.Write(Path.Combine(tmp, WeightsFile), Weights(model, state.Content == Content(CheckpointContent.Full)), meta);
             SafeTensors.Write(Path.Combine(tmp, OptimizerFile), optimizer.StateTensors(), meta);
+            if (ema is not null) SafeTensors.Write(Path.Combine(tmp, EmaFile), ema.StateTensors(), meta);
             AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), JsonSerializer.Serialize(state, JsonOptions));
             if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true);
             System.IO.Directory.Move(tmp, final);
@@ -123,9 +127,24 @@ public static class TrainingCheckpoint
         return state;
     }
 
+    /// <summary>Restores the weight average saved in a checkpoint into <paramref name="ema"/>; a checkpoint without one
+    /// (written before the run kept an average) leaves it at the restored weights.</summary>
+    public static void RestoreAverage(string checkpointDir, ExponentialMovingAverage ema)
+    {
+        var path = Path.Combine(checkpointDir, EmaFile);
+        if (!File.Exists(path)) return;
+        using var source = TensorSource.Open(path);
+        source.Validate();
+        ema.LoadState(source);
+    }
+
+    /// <summary>Whether the checkpoint holds a weight average.</summary>
+    public static bool HasAverage(string checkpointDir) => File.Exists(Path.Combine(checkpointDir, EmaFile));
+
     /// <summary>Restores only the model's tensors (e.g. to export a checkpoint as a model directory); the model must be
-    /// built as the run built it (same config and seed), since a <c>trainable</c> checkpoint holds only the trained tensors.</summary>
-    public static CheckpointState RestoreWeights(string checkpointDir, ITrainableModel model)
+    /// built as the run built it (same config and seed), since a <c>trainable</c> checkpoint holds only the trained tensors.
+    /// With <paramref name="average"/> the trainable weights are then replaced by the checkpoint's weight average, when it has one.</summary>
+    public static CheckpointState RestoreWeights(string checkpointDir, ITrainableModel model, bool average = false)
     {
         var state = ReadState(checkpointDir);
         using (var weights = TensorSource.Open(Path.Combine(checkpointDir, WeightsFile)))
@@ -140,6 +159,12 @@ public static class TrainingCheckpoint
                     throw new CheckpointException(weights.Path, $"tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], the model's is [{string.Join(", ", tensor.shape)}]");
                 tensor.copy_(loaded);
             }
+        }
+        if (average && HasAverage(checkpointDir))
+        {
+            using var ema = new ExponentialMovingAverage(model.TrainableParameters(), 0.5);
+            RestoreAverage(checkpointDir, ema);
+            ema.CopyToModel();
         }
         return state;
     }

@@ -91,6 +91,9 @@ public sealed record SynthSourceConfig
     public string? NormalsFrom { get; init; }
     /// <summary>Anomaly kinds drawn (uniformly) by name, e.g. [lesion, stain]; null or empty = every kind.</summary>
     public List<string>? Kinds { get; init; }
+    /// <summary>Fraction of samples that first get acquisition artifacts (aperture, frame, vignette, glare, overlay
+    /// text; never in the mask): see <see cref="Synthesis.AcquisitionArtifacts"/>. 0 = none.</summary>
+    public double ArtifactRatio { get; init; }
     /// <summary>Offset added to the master seed, so that validation and training synthesis differ.</summary>
     public ulong SeedOffset { get; init; }
 }
@@ -139,6 +142,9 @@ public sealed record OptimSection
     public int BatchSize { get; init; } = 2;
     /// <summary>Micro-steps whose gradients are accumulated into one optimiser step.</summary>
     public int GradAccum { get; init; } = 1;
+    /// <summary>Decay of an exponential moving average of the weights (<see cref="ExponentialMovingAverage"/>), which
+    /// checkpoints keep and the final model and <c>train export</c> use; 0 = none (the paper).</summary>
+    public double EmaDecay { get; init; }
 }
 
 /// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) (AGVAS.md §3) + λ_hard·HardBCE (hard-pixel

@@ -104,6 +104,7 @@ public static class TrainingConfigLoader
         Require(o.GradClip >= 0, "optim.grad_clip", $"must be >= 0 (0 disables), got {o.GradClip}");
         Require(o.BatchSize > 0, "optim.batch_size", $"must be positive, got {o.BatchSize}");
         Require(o.GradAccum > 0, "optim.grad_accum", $"must be positive, got {o.GradAccum}");
+        Require(o.EmaDecay == 0 || o.EmaDecay is > 0 and < 1, "optim.ema_decay", $"must be 0 (off) or in (0, 1), got {o.EmaDecay}");
 
         Require(c.Loss.TextWeight >= 0, "loss.text_weight", $"must be >= 0, got {c.Loss.TextWeight}");
         Require(c.Loss.BceWeight >= 0, "loss.bce_weight", $"must be >= 0, got {c.Loss.BceWeight}");
@@ -127,6 +128,7 @@ public static class TrainingConfigLoader
             require(y.Count > 0, $"{key}.synth.count", $"must be positive, got {y.Count}");
             require(y.Size is >= 16 and <= 4096, $"{key}.synth.size", $"must be in [16, 4096], got {y.Size}");
             require(y.NormalRatio is >= 0 and <= 1, $"{key}.synth.normal_ratio", $"must be in [0, 1], got {y.NormalRatio}");
+            require(y.ArtifactRatio is >= 0 and <= 1, $"{key}.synth.artifact_ratio", $"must be in [0, 1], got {y.ArtifactRatio}");
             foreach (var kind in y.Kinds ?? [])
                 require(AnomalyKinds.TryParse(kind, out _), $"{key}.synth.kinds", AnomalyKinds.Unknown(kind));
         }

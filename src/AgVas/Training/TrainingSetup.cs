@@ -58,7 +58,7 @@ public static class TrainingSetup
             var normals = NormalSources.Resolve(config.NormalsFrom ?? "procedural", configDir);
             var synthesizer = new AnomalySynthesizer([normals], new SynthesisOptions(Size: config.Size, NormalRatio: config.NormalRatio,
                 Kinds: config.Kinds?.Select(AnomalyKinds.Parse).ToList(),
-                Seed: seed + config.SeedOffset));
+                Seed: seed + config.SeedOffset, ArtifactRatio: config.ArtifactRatio));
             AnomalySegWriter.Write(synthesizer, config.Count, outDir, Environment.ProcessorCount);
         }
         return Datasets.Load(manifest);

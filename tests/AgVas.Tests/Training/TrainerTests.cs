@@ -148,6 +148,61 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
+    [Fact]
+    public void WeightAverageFollowsTheDecayWithWarmUp()
+    {
+        using var p = new TorchSharp.Modules.Parameter(zeros(3));
+        using var ema = new ExponentialMovingAverage([("w", p)], 0.5);
+        using (no_grad()) p.fill_(1);
+        ema.Update(1);                                                    // d = min(0.5, 2/11): ema = 1 − 2/11
+        ema.Update(20);                                                   // d = 0.5: ema = 0.5·ema + 0.5
+        double expected = 0.5 * (1 - 2.0 / 11) + 0.5;
+        ema.CopyToModel();
+        Assert.All(p.data<float>().ToArray(), v => Assert.Equal(expected, v, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ExponentialMovingAverage([("w", p)], 1.0));
+    }
+
+    [Fact]
+    public void WithAWeightAverageTheFinalModelIsTheAverageAndResumeKeepsIt()
+    {
+        var config = Config(steps: 7, checkpointEvery: 3) with { Optim = Config(7, 3).Optim with { EmaDecay = 0.9 } };
+        using var straight = new TinyConvSegmenter(1);
+        Train(config, straight, Path.Combine(dir, "straight"));
+        var last = TrainingCheckpoint.Latest(Path.Combine(dir, "straight"))!;
+        using (var raw = TensorSource.Open(Path.Combine(last, TrainingCheckpoint.WeightsFile)))
+        using (var avg = TensorSource.Open(Path.Combine(last, TrainingCheckpoint.EmaFile)))
+        {
+            bool anyDiffers = false;
+            foreach (var (name, tensor) in straight.TrainableParameters())
+            {
+                using var a = avg.Load(name);
+                using var r = raw.Load(name);
+                Assert.True(tensor.equal(a).all().item<bool>(), $"{name}: the final model is not the average");
+                anyDiffers |= !a.equal(r).all().item<bool>();
+            }
+            Assert.True(anyDiffers, "the average equals the raw weights");
+        }
+        // Export reads the average by default and the raw weights on request.
+        using (var exported = new TinyConvSegmenter(1))             // built as the run built it: a trainable checkpoint
+        {
+            TrainingCheckpoint.RestoreWeights(last, exported, average: true);
+            foreach (var (name, tensor) in straight.state_dict()) Assert.True(tensor.equal(exported.state_dict()[name]).all().item<bool>(), name);
+        }
+
+        // Interrupted after step 5 (checkpoint at 3) and resumed: the same average at the end.
+        var run = Path.Combine(dir, "interrupted");
+        using (var first = new TinyConvSegmenter(1))
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stopAt5 = new SyncProgress(p => { if (p.Step == 5) cancel.Cancel(); });
+            Assert.Throws<OperationCanceledException>(() => Train(config, first, run, progress: stopAt5, cancel: cancel.Token));
+        }
+        using var resumed = new TinyConvSegmenter(1);
+        Train(config, resumed, run, resume: true);
+        foreach (var (name, tensor) in straight.state_dict())
+            Assert.True(tensor.equal(resumed.state_dict()[name]).all().item<bool>(), $"{name}: max diff {(tensor - resumed.state_dict()[name]).abs().max().item<float>()}");
+    }
+
     /// <summary>Calls back synchronously on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
     internal sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {

@@ -9,7 +9,7 @@ public class TrainingConfigTests
           preset: tiny
         data:
           sources:
-            - synth: { count: 50, size: 64, normal_ratio: 0.3, kinds: [lesion, Colour-Spot] }
+            - synth: { count: 50, size: 64, normal_ratio: 0.3, kinds: [lesion, Colour-Spot], artifact_ratio: 0.25 }
             - path: data/mvtec
               pool: instruct
               instruct: data/instruct.jsonl
@@ -24,6 +24,7 @@ public class TrainingConfigTests
           grad_clip: 0.5
           batch_size: 4
           grad_accum: 2
+          ema_decay: 0.99
         loss: { bce_weight: 2.0, dice_weight: 0.5, hard_bce_weight: 0.25 }
         output: { dir: runs/x, checkpoint_every: 10, validate_every: 20, save: full }
         steps: 40
@@ -39,6 +40,7 @@ public class TrainingConfigTests
         Assert.Equal(50, c.Data.Sources[0].Synth!.Count);
         Assert.Equal(0.3, c.Data.Sources[0].Synth!.NormalRatio);
         Assert.Equal(["lesion", "Colour-Spot"], c.Data.Sources[0].Synth!.Kinds);
+        Assert.Equal(0.25, c.Data.Sources[0].Synth!.ArtifactRatio);
         Assert.Equal("anomaly_seg", c.Data.Sources[0].Pool);
         Assert.Equal("data/mvtec", c.Data.Sources[1].Path);
         Assert.Equal("instruct", c.Data.Sources[1].Pool);
@@ -57,6 +59,7 @@ public class TrainingConfigTests
         Assert.Equal(0.5, c.Optim.GradClip);
         Assert.Equal(4, c.Optim.BatchSize);
         Assert.Equal(2, c.Optim.GradAccum);
+        Assert.Equal(0.99, c.Optim.EmaDecay);
         Assert.Equal(2.0, c.Loss.BceWeight);
         Assert.Equal(0.5, c.Loss.DiceWeight);
         Assert.Equal(0.25, c.Loss.HardBceWeight);
@@ -79,6 +82,7 @@ public class TrainingConfigTests
         Assert.Equal(0.5, c.Loss.BceWeight);
         Assert.Equal(2.0, c.Loss.DiceWeight);
         Assert.Equal(0.0, c.Loss.HardBceWeight);
+        Assert.Equal(0.0, c.Optim.EmaDecay);
         Assert.Null(c.Data.Sources[0].Synth);
         Assert.Equal(CheckpointContent.Trainable, c.Output.Save);
     }
@@ -129,6 +133,8 @@ public class TrainingConfigTests
     [InlineData("output: { keep_checkpoints: 0 }", "output.keep_checkpoints: must be >= 1")]
     [InlineData("loss: { dice_weight: -2 }", "loss.dice_weight: must be >= 0")]
     [InlineData("loss: { hard_bce_weight: -1 }", "loss.hard_bce_weight: must be >= 0")]
+    [InlineData("optim: { ema_decay: 1 }", "optim.ema_decay: must be 0 (off) or in (0, 1), got 1")]
+    [InlineData("data: { sources: [ { synth: { count: 5, artifact_ratio: 1.5 } } ] }", "data.sources[0].synth.artifact_ratio: must be in [0, 1], got 1.5")]
     [InlineData("data: { sources: [ { synth: { count: 5, kinds: [lesion, smudge] } } ] }", "data.sources[0].synth.kinds: unknown anomaly kind 'smudge' (known: texture_blend,")]
     [InlineData("data: { sources: [ { path: x, pool: extra } ] }", "data.sources[0].pool: unknown pool 'extra'")]
     [InlineData("data: { sources: [ { path: x } ], pool_ratios: { anomaly_seg: 0 } }", "data.pool_ratios: every pool that has a source has ratio 0")]
