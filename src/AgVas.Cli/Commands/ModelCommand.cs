@@ -53,7 +53,7 @@ internal static class ModelCommand
             catch (Exception e) when (e is ModelConfigException or CheckpointException or Text.TokenizerException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
+                return PredictCommand.ExitError;
             }
         });
         return command;
@@ -84,7 +84,7 @@ internal static class ModelCommand
             catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"error: {dir}: {e.Message}");
-                return 2;
+                return PredictCommand.ExitError;
             }
         });
         return command;
@@ -106,7 +106,7 @@ internal static class ModelCommand
             if (presetName is null && dirs.Length == 0)
             {
                 Console.Error.WriteLine("error: give --preset <name> or --model <dir>");
-                return 2;
+                return PredictCommand.ExitError;
             }
             try
             {
@@ -118,7 +118,7 @@ internal static class ModelCommand
             catch (Exception e) when (e is ModelConfigException or CheckpointException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
+                return PredictCommand.ExitError;
             }
         });
         return command;

@@ -14,6 +14,8 @@ public sealed class AgVasModel : nn.Module
     private readonly VisionSide vision;
     private readonly LlmWithAnchors llm;
 
+    static AgVasModel() => LibTorchSettings.DisableNnpack();        // silences libtorch's per-conv NNPACK warning
+
     /// <summary>Builds the modules with random weights (no disk access); load weights separately.</summary>
     public AgVasModel(AgVasConfig config) : base(nameof(AgVasModel))
     {

@@ -27,7 +27,7 @@ public sealed class ModelInitCommandTests
             using var _ = model;
             Assert.Equal(model.Config.Llm.VocabSize + 2, tokenizer.TokenToId(AgVas.Text.AnchorTokens.Seg));
             var (code, _, stderr) = Run("init", "--preset", "tiny", "--out", a.FullName, "--tokenizer", Path.Combine(a.FullName, "missing.json"));
-            Assert.Equal(2, code);
+            Assert.Equal(1, code);
             Assert.Contains("missing.json", stderr);
         }
         finally
