@@ -38,8 +38,12 @@ internal static class TrainCommand
         {
             Description = "Set the model's mask hysteresis (Agmd.SeedThreshold): a region of P > 0.5 is kept only if some pixel exceeds this; default: keep the run's",
         };
+        var threshold = new Option<double?>("--threshold")
+        {
+            Description = "Set the model's mask threshold (Agmd.Threshold): regions of P above it make the mask (with --seed-threshold's hysteresis); default: keep the run's (0.5, the paper's)",
+        };
         var raw = new Option<bool>("--raw") { Description = "Export the raw weights even when the checkpoint holds a weight average (optim.ema_decay)" };
-        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, seed, raw };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, raw };
         command.SetAction((parse, cancel) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -53,11 +57,14 @@ internal static class TrainCommand
                 var state = TrainingCheckpoint.RestoreWeights(checkpointDir, model, average);
                 var outDir = parse.GetRequiredValue(output);
                 var written = model.Model.Config;
-                if (parse.GetValue(seed) is { } s)
+                var agmd = written.Vision.Agmd;
+                if (parse.GetValue(threshold) is { } t) agmd = agmd with { Threshold = t };
+                if (parse.GetValue(seed) is { } s) agmd = agmd with { SeedThreshold = s };
+                if (agmd != written.Vision.Agmd)
                 {
-                    written = written with { Vision = written.Vision with { Agmd = written.Vision.Agmd with { SeedThreshold = s } } };
+                    written = written with { Vision = written.Vision with { Agmd = agmd } };
                     try { written.Validate(); }
-                    catch (ModelConfigException e) { throw new ConfigException("--seed-threshold", e.Message); }
+                    catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold", e.Message); }
                 }
                 AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written);
                 parse.InvocationConfiguration.Output.WriteLine(

@@ -45,21 +45,26 @@ public sealed class TrainExportTests : IDisposable
         using var loaded = AgVasTrainingModel.Load(exported);
         Assert.Equal(0.5, loaded.Model.Config.Vision.Agmd.SeedThreshold);
 
-        // --seed-threshold sets the mask hysteresis of the exported model and nothing else; out of range is an error.
+        // --threshold / --seed-threshold set the mask rule of the exported model and nothing else; out of range is an error.
         var tuned = dir["tuned"];
         (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"),
-            "--out", tuned, "--seed-threshold", "0.8");
+            "--out", tuned, "--threshold", "0.3", "--seed-threshold", "0.8");
         Assert.True(code == 0, err);
         using var tunedModel = AgVasTrainingModel.Load(tuned);
         Assert.Equal(0.8, tunedModel.Model.Config.Vision.Agmd.SeedThreshold);
+        Assert.Equal(0.3, tunedModel.Model.Config.Vision.Agmd.Threshold);
         var before = loaded.Model.Config;
-        var expected = before with { Vision = before.Vision with { Agmd = before.Vision.Agmd with { SeedThreshold = 0.8 } } };
+        var expected = before with { Vision = before.Vision with { Agmd = before.Vision.Agmd with { Threshold = 0.3, SeedThreshold = 0.8 } } };
         Assert.Equal(expected.ToJson(), tunedModel.Model.Config.ToJson());
         (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"),
             "--out", dir["bad"], "--seed-threshold", "0.3");
         Assert.Equal(1, code);
         Assert.Contains("--seed-threshold", err);
         Assert.Contains("Agmd.SeedThreshold", err);
+        (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"),
+            "--out", dir["bad"], "--threshold", "1.5");
+        Assert.Equal(1, code);
+        Assert.Contains("Agmd.Threshold", err);
         Assert.False(Directory.Exists(dir["bad"]));
     }
 
