@@ -115,6 +115,19 @@ public sealed class TensorSource : IDisposable
     /// <summary>Loads a tensor as a new CPU tensor (see <see cref="SafeTensorsFile.Load"/>).</summary>
     public Tensor Load(string name) => FileOf(name).Load(name);
 
+    /// <summary>Copies the stored tensor <paramref name="name"/> into <paramref name="target"/> (without autograd). A
+    /// missing or mis-shaped tensor is a <see cref="CheckpointException"/> naming the file and <paramref name="what"/>
+    /// holds it (e.g. "the weights", "the optimiser state").</summary>
+    public void CopyInto(string name, Tensor target, string what)
+    {
+        if (!Contains(name)) throw new CheckpointException(Path, $"{what}: no tensor '{name}' (was the checkpoint written for another model?)");
+        using var loaded = Load(name);
+        if (!loaded.shape.SequenceEqual(target.shape))
+            throw new CheckpointException(Path, $"{what}: tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], expected [{string.Join(", ", target.shape)}]");
+        using var guard = no_grad();
+        target.copy_(loaded);
+    }
+
     /// <summary>Opens every shard now and checks that each holds the tensors the index routes to it.</summary>
     public void Validate()
     {

@@ -85,18 +85,10 @@ public sealed class AdamW : IDisposable
     /// <summary>Restores the state saved from an optimiser over the same parameters; anything missing or mis-shaped is an error naming the file.</summary>
     public void LoadState(TensorSource source, long step)
     {
-        using var guard = no_grad();
         for (int i = 0; i < parameters.Count; i++)
         {
-            foreach (var (prefix, target) in new[] { ("exp_avg", expAvg[i]), ("exp_avg_sq", expAvgSq[i]) })
-            {
-                var name = $"{prefix}.{parameters[i].Name}";
-                if (!source.Contains(name)) throw new CheckpointException(source.Path, $"optimiser state has no tensor '{name}' (was the checkpoint written for another model?)");
-                using var loaded = source.Load(name);
-                if (!loaded.shape.SequenceEqual(target.shape))
-                    throw new CheckpointException(source.Path, $"optimiser tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], expected [{string.Join(", ", target.shape)}]");
-                target.copy_(loaded);
-            }
+            source.CopyInto($"exp_avg.{parameters[i].Name}", expAvg[i], "optimiser state");
+            source.CopyInto($"exp_avg_sq.{parameters[i].Name}", expAvgSq[i], "optimiser state");
         }
         Step = step;
     }

@@ -47,16 +47,7 @@ public sealed class ExponentialMovingAverage : IDisposable
     /// <summary>Restores a saved average over the same parameters; anything missing or mis-shaped is an error naming the file.</summary>
     public void LoadState(TensorSource source)
     {
-        using var guard = no_grad();
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            var name = parameters[i].Name;
-            if (!source.Contains(name)) throw new CheckpointException(source.Path, $"weight average has no tensor '{name}' (was the checkpoint written for another model?)");
-            using var loaded = source.Load(name);
-            if (!loaded.shape.SequenceEqual(shadow[i].shape))
-                throw new CheckpointException(source.Path, $"weight-average tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], expected [{string.Join(", ", shadow[i].shape)}]");
-            shadow[i].copy_(loaded);
-        }
+        for (int i = 0; i < parameters.Count; i++) source.CopyInto(parameters[i].Name, shadow[i], "weight average");
     }
 
     /// <summary>Copies the average into the model's weights (at the end of a run, before the final model is saved).</summary>

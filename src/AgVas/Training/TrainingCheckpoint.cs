@@ -150,21 +150,14 @@ public static class TrainingCheckpoint
         using (var weights = TensorSource.Open(Path.Combine(checkpointDir, WeightsFile)))
         {
             weights.Validate();
-            using var guard = no_grad();
             foreach (var (name, tensor) in Weights(model, state.Content == Content(CheckpointContent.Full)))
-            {
-                if (!weights.Contains(name)) throw new CheckpointException(weights.Path, $"no tensor '{name}' (was the checkpoint written for another model?)");
-                using var loaded = weights.Load(name);
-                if (!loaded.shape.SequenceEqual(tensor.shape))
-                    throw new CheckpointException(weights.Path, $"tensor '{name}' has shape [{string.Join(", ", loaded.shape)}], the model's is [{string.Join(", ", tensor.shape)}]");
-                tensor.copy_(loaded);
-            }
+                weights.CopyInto(name, tensor, "weights");
         }
         if (average && HasAverage(checkpointDir))
         {
-            using var ema = new ExponentialMovingAverage(model.TrainableParameters(), 0.5);
-            RestoreAverage(checkpointDir, ema);
-            ema.CopyToModel();
+            using var averaged = TensorSource.Open(Path.Combine(checkpointDir, EmaFile));
+            averaged.Validate();
+            foreach (var (name, parameter) in model.TrainableParameters()) averaged.CopyInto(name, parameter, "weight average");
         }
         return state;
     }

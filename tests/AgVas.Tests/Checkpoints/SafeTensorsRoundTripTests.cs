@@ -175,3 +175,26 @@ public class SafeTensorsRoundTripTests
         Assert.Contains("\"total_size\": 432", index);
     }
 }
+
+public class TensorSourceCopyIntoTests
+{
+    [Fact]
+    public void CopyIntoFillsTheTargetOrNamesTheFileAndWhatIsWrong()
+    {
+        using var dir = new TempDir();
+        var path = dir["w.safetensors"];
+        using (var w = arange(6, dtype: ScalarType.Float32).reshape(2, 3))
+            SafeTensors.Write(path, [new("w", w)]);
+        using var source = TensorSource.Open(path);
+        using var target = zeros(2, 3);
+        source.CopyInto("w", target, "the weights");
+        Assert.Equal([0f, 1, 2, 3, 4, 5], target.data<float>().ToArray());
+
+        using var wrong = zeros(3, 2);
+        var e = Assert.Throws<CheckpointException>(() => source.CopyInto("w", wrong, "the weights"));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("the weights: tensor 'w' has shape [2, 3], expected [3, 2]", e.Message);
+        e = Assert.Throws<CheckpointException>(() => source.CopyInto("v", target, "optimiser state"));
+        Assert.Contains("optimiser state: no tensor 'v'", e.Message);
+    }
+}
