@@ -100,6 +100,12 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
             double seconds = stepClock.Elapsed.TotalSeconds;
             double rate = examplesPerStep / seconds;
             double mfu = model.TrainingFlopsPerExample * rate / peak;
+            if (mfu > 1 && options.PeakFlops is null)
+            {
+                // More than the machine's rate: the start-up measurement ran while something else had the cores.
+                peak = Math.Max(peak, MatmulRate.Measure());
+                mfu = model.TrainingFlopsPerExample * rate / peak;
+            }
             var record = new StepRecord(step + 1, lr, parts, gradNorm, rate, mfu, clock.Elapsed.TotalSeconds);
             log.Write(record);
             first ??= parts;
