@@ -60,13 +60,11 @@ internal static class TrainCommand
                 var agmd = written.Vision.Agmd;
                 if (parse.GetValue(threshold) is { } t) agmd = agmd with { Threshold = t };
                 if (parse.GetValue(seed) is { } s) agmd = agmd with { SeedThreshold = s };
-                if (agmd != written.Vision.Agmd)
-                {
-                    written = written with { Vision = written.Vision with { Agmd = agmd } };
-                    try { written.Validate(); }
-                    catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold", e.Message); }
-                }
-                AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written);
+                written = written with { Vision = written.Vision with { Agmd = agmd } };
+                // Save validates the configuration before it writes anything; the model's own is valid, so an error
+                // here comes from the options.
+                try { AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written); }
+                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold", e.Message); }
                 parse.InvocationConfiguration.Output.WriteLine(
                     $"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen, {(average ? "weight average" : "raw weights")})");
                 return Task.FromResult(0);

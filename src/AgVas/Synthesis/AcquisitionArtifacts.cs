@@ -71,12 +71,15 @@ public static class AcquisitionArtifacts
         {
             if ((edges >> e & 1) == 0) continue;
             int depth = Math.Max(1, (int)(side * rng.Uniform(0.02, 0.12)));
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                {
-                    bool bar = e switch { 0 => x < depth, 1 => x >= w - depth, 2 => y < depth, _ => y >= h - depth };
-                    if (bar) Blend(px, (y * w + x) * 3, dark, dark, dark, 1);
-                }
+            var (x0, x1, y0, y1) = e switch                                         // the bar's rectangle
+            {
+                0 => (0, depth, 0, h),
+                1 => (w - depth, w, 0, h),
+                2 => (0, w, 0, depth),
+                _ => (0, w, h - depth, h),
+            };
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) Blend(px, (y * w + x) * 3, dark, dark, dark, 1);
         }
     }
 

@@ -1,4 +1,3 @@
-using AgVas.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
@@ -40,15 +39,10 @@ public sealed class ExponentialMovingAverage : IDisposable
         for (int i = 0; i < parameters.Count; i++) shadow[i].lerp_(parameters[i].Parameter, weight);
     }
 
-    /// <summary>The average as named tensors, keyed like the weights (views, not copies).</summary>
+    /// <summary>The average as named tensors, keyed like the weights (views, not copies: a checkpoint writes them and a
+    /// resume copies into them).</summary>
     public IEnumerable<KeyValuePair<string, Tensor>> StateTensors() =>
         parameters.Select((p, i) => new KeyValuePair<string, Tensor>(p.Name, shadow[i]));
-
-    /// <summary>Restores a saved average over the same parameters; anything missing or mis-shaped is an error naming the file.</summary>
-    public void LoadState(TensorSource source)
-    {
-        for (int i = 0; i < parameters.Count; i++) source.CopyInto(parameters[i].Name, shadow[i], "weight average");
-    }
 
     /// <summary>Copies the average into the model's weights (at the end of a run, before the final model is saved).</summary>
     public void CopyToModel()

@@ -51,7 +51,8 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
         var content = TrainingCheckpoint.Content(config.Output.Save);
 
         int start = 0;
-        if (resume && TrainingCheckpoint.Latest(runDir) is { } checkpoint)
+        var checkpoint = resume ? TrainingCheckpoint.Latest(runDir) : null;
+        if (checkpoint is not null)
         {
             var state = TrainingCheckpoint.Restore(checkpoint, model, optimizer);
             if (state.Seed != config.Seed)
@@ -62,7 +63,7 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
         }
         // The average starts from the weights (those of the checkpoint on resume), then follows the saved average if any.
         using var ema = o.EmaDecay > 0 ? new ExponentialMovingAverage(trainable, o.EmaDecay) : null;
-        if (ema is not null && start > 0) TrainingCheckpoint.RestoreAverage(TrainingCheckpoint.Latest(runDir)!, ema);
+        if (ema is not null && checkpoint is not null) TrainingCheckpoint.RestoreAverage(checkpoint, ema);
         using var log = TrainingLog.Open(runDir, start);
         double peak = options.PeakFlops ?? MatmulRate.Measure();
         var clock = Stopwatch.StartNew();

@@ -131,11 +131,15 @@ public static class TrainingCheckpoint
     /// (written before the run kept an average) leaves it at the restored weights.</summary>
     public static void RestoreAverage(string checkpointDir, ExponentialMovingAverage ema)
     {
-        var path = Path.Combine(checkpointDir, EmaFile);
-        if (!File.Exists(path)) return;
-        using var source = TensorSource.Open(path);
-        source.Validate();
-        ema.LoadState(source);
+        if (HasAverage(checkpointDir)) CopyAverage(checkpointDir, ema.StateTensors());
+    }
+
+    /// <summary>Copies the checkpoint's weight average into <paramref name="targets"/> (named like the trainable weights).</summary>
+    private static void CopyAverage(string checkpointDir, IEnumerable<KeyValuePair<string, Tensor>> targets)
+    {
+        using var averaged = TensorSource.Open(Path.Combine(checkpointDir, EmaFile));
+        averaged.Validate();
+        foreach (var (name, target) in targets) averaged.CopyInto(name, target, "weight average");
     }
 
     /// <summary>Whether the checkpoint holds a weight average.</summary>
@@ -154,11 +158,7 @@ public static class TrainingCheckpoint
                 weights.CopyInto(name, tensor, "weights");
         }
         if (average && HasAverage(checkpointDir))
-        {
-            using var averaged = TensorSource.Open(Path.Combine(checkpointDir, EmaFile));
-            averaged.Validate();
-            foreach (var (name, parameter) in model.TrainableParameters()) averaged.CopyInto(name, parameter, "weight average");
-        }
+            CopyAverage(checkpointDir, Weights(model, full: false));
         return state;
     }
 
