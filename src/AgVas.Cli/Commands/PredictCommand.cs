@@ -11,7 +11,8 @@ namespace AgVas.Cli.Commands;
 /// <summary>
 /// <c>agvas predict [--model &lt;dir&gt;] --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: writes the prediction directory that
 /// <c>agvas eval</c> reads — <c>&lt;relative path without extension&gt;.npy</c> (P, float32 at the image size) and
-/// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (answer text, forced anchors, area per image).
+/// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (per image: the mask's facts, the answer agreeing with them, the raw
+/// model text and where it contradicted the mask). Prints how many raw texts and final answers agree with their masks.
 /// Exit codes: 0 all images done; 3 some images could not be read (reported and skipped, the rest written);
 /// 1 a fatal error (model, dataset, arguments); 130 cancelled.
 /// </summary>
@@ -85,6 +86,8 @@ internal static class PredictCommand
         foreach (var (image, error) in summary.Failures) stderr.WriteLine($"skipped: {error}");
         console.MarkupLine($"wrote {summary.Succeeded} prediction(s) to {Markup.Escape(summary.OutDir)} ({PredictionFiles.ResultsFile})" +
             (summary.Failures.Count > 0 ? $", [red]{summary.Failures.Count} image(s) failed[/]" : ""));
+        if (summary.Answers.Answers > 0)
+            console.MarkupLine($"answers agreeing with their masks: {Markup.Escape(summary.Answers.Describe())}");
         return summary.Failures.Count > 0 ? ExitSomeFailed : 0;
     }
 

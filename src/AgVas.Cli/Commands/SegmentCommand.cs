@@ -10,7 +10,9 @@ namespace AgVas.Cli.Commands;
 /// <summary>
 /// <c>agvas segment &lt;image or folder&gt;... [--model &lt;dir&gt;] [--out &lt;dir&gt;] [--mode …]</c>: for each image writes
 /// <c>&lt;name&gt;_mask.png</c> (M at the original size), <c>&lt;name&gt;.npy</c> (P) and <c>&lt;name&gt;_overlay.png</c> (mask contour in
-/// red over P as a heat layer), prints the answer and the anomaly area, and writes <c>results.jsonl</c>. Folders are
+/// red over P as a heat layer), prints the mask's facts (verdict, area, size class, location, regions) and the answer that
+/// agrees with them (<see cref="Prediction.Text"/>), and writes <c>results.jsonl</c> (<see cref="PredictionRecord"/>: facts,
+/// answer and the model's raw text). Folders are
 /// searched recursively for images; outputs mirror <c>&lt;folder name&gt;/&lt;relative path&gt;</c>.
 /// Exit codes: 0 all done; 3 some inputs could not be read (reported and skipped); 1 a fatal error; 130 cancelled.
 /// </summary>
@@ -48,11 +50,18 @@ internal static class SegmentCommand
                     var p = segmenter.Segment(image);
                     PredictionFiles.WriteMapAndMask(outDir, name, p);
                     PredictionFiles.WriteOverlay(outDir, name, image, p);
-                    records.Add(PredictionRecord.Of(name, p));
+                    var record = PredictionRecord.Of(name, p);
+                    records.Add(record);
                     var area = p.AnomalyFraction.ToString("P2", CultureInfo.InvariantCulture);
+                    var facts = p.Facts.Geometry is { } g
+                        ? $", {g.Size.ToString().ToLowerInvariant()}, {g.ImageLocation} of the image, {g.RegionCount} region{(g.RegionCount == 1 ? "" : "s")}"
+                        : "";
                     console.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {(p.IsAnomalous ? "[red]anomalous[/]" : "[green]normal[/]")}, " +
-                        $"{p.AnomalyPixels} px ({area}){(p.AnchorsForced ? " [yellow](anchors forced)[/]" : "")}");
+                        $"{p.AnomalyPixels} px ({area}){Markup.Escape(facts)}{(p.AnchorsForced ? " [yellow](anchors forced)[/]" : "")}");
                     console.WriteLine($"  {p.Text}");
+                    if (record.RawTextConflicts is { Count: > 0 } conflicts)
+                        console.MarkupLine($"  [grey](the model's text contradicted the mask on {string.Join(", ", conflicts).ToLowerInvariant()}: " +
+                            $"rewritten; raw_text in {PredictionFiles.ResultsFile})[/]");
                 }
                 catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
                 {

@@ -9,7 +9,8 @@ namespace AgVas.Cli.Commands;
 
 /// <summary>
 /// <c>agvas test --model &lt;dir&gt; --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: predict + eval in one step. Predictions go to
-/// <c>&lt;out&gt;/predictions</c>, metrics to <c>&lt;out&gt;/metrics.{json,csv,md}</c>; the table is printed. Images that cannot be
+/// <c>&lt;out&gt;/predictions</c>, metrics to <c>&lt;out&gt;/metrics.{json,csv,md}</c> (JSON and Markdown with how many answers agree
+/// with their masks, raw and final); the table is printed. Images that cannot be
 /// read are skipped and left out of the metrics (exit code 3); 1 is a fatal error, 130 cancelled.
 /// </summary>
 internal static class TestCommand
@@ -39,7 +40,7 @@ internal static class TestCommand
             var result = PredictCommand.WithProgress(console, samples.Count,
                 progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel, groups: groups));
             int code = PredictCommand.Report(console, stderr, result.Predictions);
-            console.WriteLine(ReportWriter.ToMarkdown(result.Report));
+            console.WriteLine(ReportWriter.ToMarkdown(result.Report, result.Predictions.Answers));
             console.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");
             return code;
         }

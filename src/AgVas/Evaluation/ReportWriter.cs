@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using AgVas.Inference;
 
 namespace AgVas.Evaluation;
 
@@ -10,7 +11,10 @@ namespace AgVas.Evaluation;
 /// in [0, 1], null where undefined), <c>metrics.csv</c> (one row per category and a <c>mean</c> row) and
 /// <c>metrics.md</c> (a Markdown table in percent, with notes on the IoU source and the means). Group means, when the
 /// report has them, follow the overall mean: <c>"groups": {name: {categories, n_images, n_anomalous, n_normal, metric
-/// keys}}</c> in JSON, rows <c>group:name</c> in CSV, rows <c>mean (name)</c> in Markdown.
+/// keys}}</c> in JSON, rows <c>group:name</c> in CSV, rows <c>mean (name)</c> in Markdown. With the answers of a prediction
+/// run (<see cref="AnswerAgreementSummary"/>), the JSON ends with <c>"answers": {n_answers, raw_agreement,
+/// final_agreement, raw_agreement_by_aspect: {verdict, location, size, regions, shape}}</c> (fractions) and the Markdown
+/// with a paragraph giving the same in percent; the CSV stays the metric table.
 /// </summary>
 public static class ReportWriter
 {
@@ -19,14 +23,14 @@ public static class ReportWriter
     public const string MarkdownFile = "metrics.md";
 
     /// <summary>Writes the three files into <paramref name="directory"/> (created if needed), each atomically.</summary>
-    public static void WriteAll(EvaluationReport report, string directory)
+    public static void WriteAll(EvaluationReport report, string directory, AnswerAgreementSummary? answers = null)
     {
-        AtomicFile.WriteAllText(Path.Combine(directory, JsonFile), ToJson(report));
+        AtomicFile.WriteAllText(Path.Combine(directory, JsonFile), ToJson(report, answers));
         AtomicFile.WriteAllText(Path.Combine(directory, CsvFile), ToCsv(report));
-        AtomicFile.WriteAllText(Path.Combine(directory, MarkdownFile), ToMarkdown(report));
+        AtomicFile.WriteAllText(Path.Combine(directory, MarkdownFile), ToMarkdown(report, answers));
     }
 
-    public static string ToJson(EvaluationReport report)
+    public static string ToJson(EvaluationReport report, AnswerAgreementSummary? answers = null)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -44,6 +48,7 @@ public static class ReportWriter
                 foreach (var g in report.Groups) WriteCounted(json, g.Name, g.Categories, g.Images, g.Anomalous, g.Normal, g.Mean);
                 json.WriteEndObject();
             }
+            if (answers is not null) WriteAnswers(json, answers);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
@@ -63,6 +68,23 @@ public static class ReportWriter
         json.WriteNumber("n_anomalous", anomalous);
         json.WriteNumber("n_normal", normal);
         WriteMetrics(json, metrics);
+        json.WriteEndObject();
+    }
+
+    private static void WriteAnswers(Utf8JsonWriter json, AnswerAgreementSummary answers)
+    {
+        static void Rate(Utf8JsonWriter json, string name, double? rate)
+        {
+            if (rate is { } r) json.WriteNumber(name, r);
+            else json.WriteNull(name);
+        }
+        json.WriteStartObject("answers");
+        json.WriteNumber("n_answers", answers.Answers);
+        Rate(json, "raw_agreement", answers.RawRate);
+        Rate(json, "final_agreement", answers.FinalRate);
+        json.WriteStartObject("raw_agreement_by_aspect");
+        foreach (var aspect in Enum.GetValues<AnswerAspect>()) Rate(json, aspect.ToString().ToLowerInvariant(), answers.RawRateOn(aspect));
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 
@@ -118,7 +140,7 @@ public static class ReportWriter
         "AUPRO integrates PRO up to FPR 0.3; image metrics score each image by the max of its map. Values in %, except F1 thr. (a score).",
     ];
 
-    public static string ToMarkdown(EvaluationReport report)
+    public static string ToMarkdown(EvaluationReport report, AnswerAgreementSummary? answers = null)
     {
         var md = new StringBuilder();
         md.AppendLine("| category | images (ano/nor) | " + string.Join(" | ", Headers) + " |");
@@ -131,6 +153,12 @@ public static class ReportWriter
             md.AppendLine($"| **mean ({g.Name.Replace("|", "\\|")})**: {string.Join(", ", g.Categories).Replace("|", "\\|")} | {g.Images} ({g.Anomalous}/{g.Normal}) | {MarkdownCells(g.Mean)} |");
         md.AppendLine();
         foreach (var note in Notes(report)) md.AppendLine($"- {note}");
+        if (answers is not null)
+        {
+            md.AppendLine();
+            md.AppendLine($"Answers agreeing with their predicted masks (verdict, location, size, region count, shape): {answers.Describe()}.");
+            md.AppendLine($"Raw model text by aspect: {answers.DescribeRawByAspect()}.");
+        }
         return md.ToString();
     }
 

@@ -10,6 +10,9 @@ public readonly record struct PredictProgress(int Done, int Total, int Failed, s
 public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecord> Records, IReadOnlyList<(string Image, string Error)> Failures)
 {
     public int Succeeded => Records.Count - Failures.Count;
+
+    /// <summary>How many raw model texts and final answers agree with their masks.</summary>
+    public AnswerAgreementSummary Answers => AnswerAgreementSummary.Of(Records);
 }
 
 /// <summary>

@@ -9,7 +9,8 @@ public sealed record TestResult(PredictSummary Predictions, EvaluationReport Rep
 
 /// <summary>
 /// <c>agvas test</c> as a library call: predict a dataset into <c>&lt;out&gt;/predictions</c>, then score it with
-/// <see cref="Evaluator"/> and write <c>&lt;out&gt;/metrics.{json,csv,md}</c>. Images that could not be read are left
+/// <see cref="Evaluator"/> and write <c>&lt;out&gt;/metrics.{json,csv,md}</c>, with the agreement of the answers with the
+/// masks (<see cref="AnswerAgreementSummary"/>) in the JSON and Markdown. Images that could not be read are left
 /// out of the metrics (and listed in <see cref="PredictSummary.Failures"/>). <c>groups</c> adds group means
 /// (<see cref="EvaluationReport.WithGroups"/>).
 /// </summary>
@@ -28,7 +29,7 @@ public static class ModelTester
         if (scored.Count == 0) throw new DataException(predictions, "no image could be predicted: nothing to evaluate");
         var report = new Evaluator().Evaluate(scored, new PredictionDirectory(predictions), cancellationToken: cancellationToken)
             .WithGroups(groups ?? []);
-        if (writeReports) ReportWriter.WriteAll(report, outDir);
+        if (writeReports) ReportWriter.WriteAll(report, outDir, summary.Answers);
         return new TestResult(summary, report);
     }
 }

@@ -8,6 +8,8 @@ namespace AgVas.Inference;
 /// <c>agvas predict</c>, <c>segment</c>, <c>test</c> and validation during training. All maps are [H, W] row-major at
 /// the original image size: <see cref="PSeg"/> = sigmoid of the absolute map, <see cref="PNor"/>/<see cref="PAno"/> the
 /// two-channel softmax of the relative maps, <see cref="Map"/> = α·P_seg + (1−α)·P_ano and <see cref="Mask"/> = P &gt; threshold.
+/// <see cref="Facts"/> are the mask's verdict, size, location and regions; <see cref="Text"/> is the answer made to agree
+/// with them (<see cref="AnswerGrounding"/>) and <see cref="RawText"/> the model's generation as it came.
 /// </summary>
 public sealed class Prediction
 {
@@ -30,7 +32,9 @@ public sealed class Prediction
         PAno = pAno;
         Map = map;
         Mask = mask;
-        Text = text;
+        RawText = text;
+        Facts = MaskFacts.Of(mask);
+        Text = AnswerGrounding.Ground(text, Facts, mode);
         AnchorsForced = anchorsForced;
         Mode = mode;
     }
@@ -56,8 +60,16 @@ public sealed class Prediction
     public float[] PSeg { get; }
     public float[] PNor { get; }
     public float[] PAno { get; }
-    /// <summary>The generated answer text (anchors included).</summary>
+    /// <summary>What the mask says: verdict, area, size class, grid location, region count and shape (<see cref="MaskFacts"/>).</summary>
+    public MaskFacts Facts { get; }
+    /// <summary>The answer, agreeing with <see cref="Mask"/> (<see cref="AnswerGrounding"/>): its verdict, location, size,
+    /// coverage, region and shape statements are the mask's <see cref="Facts"/>; the defect's name and appearance are the
+    /// model's. The anchors "[NOR] [ANO] [SEG]" appear exactly once, where training answers of <see cref="Mode"/> have them:
+    /// at the end in the describing modes, in a leading "Sure, it is [NOR] [ANO] [SEG]." in Direct Segmentation and
+    /// Segment-then-Explain.</summary>
     public string Text { get; }
+    /// <summary>The generated text as it came (anchors as generated, the forced suffix included); it may contradict the mask.</summary>
+    public string RawText { get; }
     /// <summary>True when the model emitted no anchors and the " [NOR] [ANO] [SEG]" suffix was forced.</summary>
     public bool AnchorsForced { get; }
     /// <summary>The instruction type the question was asked with.</summary>

@@ -5,13 +5,21 @@ using AgVas.Visualization;
 
 namespace AgVas.Inference;
 
-/// <summary>One line of <c>results.jsonl</c>: the answer for an image, or why it failed.</summary>
+/// <summary>One line of <c>results.jsonl</c>: the answer for an image, or why it failed. JSON fields: <c>image</c>,
+/// <c>text</c> (the answer, agreeing with the mask), <c>raw_text</c> (the model's generation), <c>raw_text_conflicts</c>
+/// (the aspects on which the raw text contradicts the mask: verdict, location, size, regions, shape), <c>anchors_forced</c>,
+/// the mask's facts <c>verdict</c> ("normal" / "anomalous"), <c>anomaly_pixels</c>, <c>anomaly_fraction</c>,
+/// <c>size_class</c> (tiny, small, medium, large), <c>location</c> ("bottom right"), <c>region_count</c>, <c>shape</c>
+/// (round, line-like, irregular, scattered), <c>orientation</c> (of a line-like shape; these are null for a normal image), then <c>width</c>,
+/// <c>height</c>, <c>mode</c>; or <c>image</c> and <c>error</c>.</summary>
 /// <param name="Image">The image's path relative to the dataset (predict) or as given (segment).</param>
 public sealed record PredictionRecord(string Image, string? Text, bool? AnchorsForced, int? AnomalyPixels, double? AnomalyFraction,
-    int? Width, int? Height, string? Mode, string? Error)
+    int? Width, int? Height, string? Mode, string? Error, string? RawText = null, MaskFacts? Facts = null,
+    IReadOnlyList<AnswerAspect>? RawTextConflicts = null)
 {
     public static PredictionRecord Of(string image, Prediction p) =>
-        new(image, p.Text, p.AnchorsForced, p.AnomalyPixels, p.AnomalyFraction, p.Width, p.Height, p.Mode.ToString(), null);
+        new(image, p.Text, p.AnchorsForced, p.AnomalyPixels, p.AnomalyFraction, p.Width, p.Height, p.Mode.ToString(), null, p.RawText, p.Facts,
+            AnswerAgreement.Check(p.RawText, p.Facts).Conflicts.Select(c => c.Aspect).Distinct().Order().ToList());
 
     public static PredictionRecord Failed(string image, string error) => new(image, null, null, null, null, null, null, null, error);
 
@@ -22,15 +30,28 @@ public sealed record PredictionRecord(string Image, string? Text, bool? AnchorsF
         else
         {
             o["text"] = Text;
+            if (RawText is not null) o["raw_text"] = RawText;
+            if (RawTextConflicts is not null) o["raw_text_conflicts"] = new JsonArray([.. RawTextConflicts.Select(a => JsonValue.Create(Name(a)))]);
             o["anchors_forced"] = AnchorsForced;
+            if (Facts is not null) o["verdict"] = Facts.Verdict == Verdict.Anomalous ? "anomalous" : "normal";
             o["anomaly_pixels"] = AnomalyPixels;
             o["anomaly_fraction"] = AnomalyFraction;
+            if (Facts is not null)
+            {
+                o["size_class"] = Facts.Size?.ToString().ToLowerInvariant();
+                o["location"] = Facts.Location;
+                o["region_count"] = Facts.RegionCount;
+                o["shape"] = Facts.Shape is { } shape ? MaskFacts.ShapeName(shape) : null;
+                o["orientation"] = Facts.Geometry?.Orientation;
+            }
             o["width"] = Width;
             o["height"] = Height;
             o["mode"] = Mode;
         }
         return o.ToJsonString();
     }
+
+    private static string Name(AnswerAspect aspect) => aspect.ToString().ToLowerInvariant();
 }
 
 /// <summary>

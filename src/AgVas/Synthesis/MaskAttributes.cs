@@ -46,6 +46,30 @@ public sealed record AnomalyAttributes(
     public string? ObjectLocation => ObjectRow is { } r && ObjectColumn is { } c ? MaskAttributes.ObjectGridName(r, c) : null;
 }
 
+/// <summary>The attributes of a mask that need no image (the geometric part of <see cref="AnomalyAttributes"/>, computed by
+/// the same code): what an answer about a predicted mask can be checked against. Positions are fractions of the image
+/// (x right, y down).</summary>
+/// <param name="Pixels">Mask pixels.</param>
+/// <param name="AreaFraction">Mask pixels / image pixels.</param>
+/// <param name="Size">Class of <paramref name="AreaFraction"/>.</param>
+/// <param name="RegionCount">Number of 8-connected regions.</param>
+/// <param name="CentroidX">Mask centroid, fraction of the width.</param>
+/// <param name="CentroidY">Mask centroid, fraction of the height.</param>
+/// <param name="GridRow">Row of the 3×3 image grid holding the centroid: 0 top, 1 middle, 2 bottom.</param>
+/// <param name="GridColumn">Column of the 3×3 grid: 0 left, 1 centre, 2 right.</param>
+/// <param name="Elongation">sqrt(λ1/λ2) of the largest region's second moments (1 for a disc).</param>
+/// <param name="Compactness">Area / (4π·sqrt(λ1·λ2)) of the largest region.</param>
+/// <param name="Slenderness">(perimeter/2)² / area of the largest region, perimeter in pixel edges.</param>
+/// <param name="Shape">Shape class.</param>
+/// <param name="Orientation">"horizontal", "vertical" or "diagonal" for line-like shapes, else null.</param>
+public sealed record MaskGeometry(
+    int Pixels, double AreaFraction, SizeClass Size, int RegionCount, double CentroidX, double CentroidY, int GridRow, int GridColumn,
+    double Elongation, double Compactness, double Slenderness, ShapeClass Shape, string? Orientation)
+{
+    /// <summary>"top left", "top", "top right", "left", "centre", "right", "bottom left", "bottom", "bottom right".</summary>
+    public string ImageLocation => MaskAttributes.GridName(GridRow, GridColumn);
+}
+
 /// <summary>Computes <see cref="AnomalyAttributes"/>. Documented thresholds:
 /// size: tiny &lt; 0.1 %, small &lt; 1 %, medium &lt; 5 %, large ≥ 5 % of the image;
 /// shape: ≥ 3 regions → scattered; else, on the largest region, elongation ≥ 4 or slenderness ≥ 12 → line-like,
@@ -80,11 +104,10 @@ public static class MaskAttributes
 
     private static int Third(double f) => f < 1.0 / 3 ? 0 : f < 2.0 / 3 ? 1 : 2;
 
-    /// <summary>Attributes of a non-empty <paramref name="mask"/> over <paramref name="image"/> (same size).</summary>
-    public static AnomalyAttributes Compute(RgbImage image, BinaryMask mask, string? defect = null, Foreground.Result? foreground = null)
+    /// <summary>The image-free attributes of a non-empty <paramref name="mask"/>: area, size class, regions, grid
+    /// location and shape (<see cref="Compute"/> uses this; so does inference, to make answers agree with the predicted mask).</summary>
+    public static MaskGeometry Geometry(BinaryMask mask)
     {
-        if (image.Width != mask.Width || image.Height != mask.Height)
-            throw new ArgumentException($"mask {mask.Width}x{mask.Height} does not match image {image.Width}x{image.Height}");
         int w = mask.Width, h = mask.Height, n = w * h;
         var m = mask.Data;
         int area = MaskOps.Count(m);
@@ -106,6 +129,19 @@ public static class MaskAttributes
         string? orientation = shape != ShapeClass.LineLike ? null
             : Math.Abs(Math.Sin(angle)) < Math.Sin(Math.PI / 8) ? "horizontal"
             : Math.Abs(Math.Cos(angle)) < Math.Sin(Math.PI / 8) ? "vertical" : "diagonal";
+        return new MaskGeometry(area, (double)area / n, ClassifySize((double)area / n), regions, cx, cy, Third(cy), Third(cx),
+            elongation, compactness, slenderness, shape, orientation);
+    }
+
+    /// <summary>Attributes of a non-empty <paramref name="mask"/> over <paramref name="image"/> (same size).</summary>
+    public static AnomalyAttributes Compute(RgbImage image, BinaryMask mask, string? defect = null, Foreground.Result? foreground = null)
+    {
+        if (image.Width != mask.Width || image.Height != mask.Height)
+            throw new ArgumentException($"mask {mask.Width}x{mask.Height} does not match image {image.Width}x{image.Height}");
+        var g = Geometry(mask);
+        int w = mask.Width, h = mask.Height, n = w * h, area = g.Pixels;
+        var m = mask.Data;
+        double cx = g.CentroidX, cy = g.CentroidY;
 
         int? objRow = null, objCol = null;
         var fg = foreground ?? Foreground.Estimate(image);
@@ -141,8 +177,8 @@ public static class MaskAttributes
         if (colourName is "black" or "grey" or "white") colourName = null;
         double textureRatio = around.Count == 0 ? 1 : (inside.StdLuma + 1) / (around.StdLuma + 1);
         return new AnomalyAttributes(
-            (double)area / n, ClassifySize((double)area / n), regions, cx, cy, Third(cy), Third(cx), objRow, objCol,
-            elongation, compactness, slenderness, shape, orientation,
+            g.AreaFraction, g.Size, g.RegionCount, cx, cy, g.GridRow, g.GridColumn, objRow, objCol,
+            g.Elongation, g.Compactness, g.Slenderness, g.Shape, g.Orientation,
             lumaDelta, tone, colourShift, colourName, textureRatio, HumaniseDefect(defect));
     }
 
