@@ -94,7 +94,7 @@ public sealed class AgVasPredictor
         for (int r = 0; r < b; r++)
         {
             var image = images[r];
-            var full4 = SamImageTransform.PostProcess(maps[r..(r + 1)], model.Config.Vision.PixelEncoder.ImageSize,
+            var full4 = SamImageTransform.PostProcess(maps[r..(r + 1)], model.Config.Vision.InputSize,
                 image.Height, image.Width)[0];                                                   // [4, H, W]
             float[] Channel(int c) => full4[c].contiguous().data<float>().ToArray();
             var fused = Channel(3);

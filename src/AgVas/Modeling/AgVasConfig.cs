@@ -21,11 +21,11 @@ public sealed record AgVasConfig(VisionConfig Vision, Qwen2Config Llm, LoraConfi
         {
             "paper" => Qwen2Config.Paper,
             "ov-0.5b" => Qwen2Config.Ov05b,
-            "tiny" => Qwen2Config.Tiny,
+            "tiny" or "tiny-resnet" => Qwen2Config.Tiny,
             _ => throw new ModelConfigException("preset", $"unknown preset '{name}' (known: {string.Join(", ", PresetNames)})"),
         };
         var vision = VisionPresets.Get(name).WithLlm(llm.HiddenSize, llm.NumAttentionHeads);
-        return new AgVasConfig(vision, llm, new LoraConfig(), name == "tiny" ? TinyImageTokenId : LlavaOnevisionImageTokenId);
+        return new AgVasConfig(vision, llm, new LoraConfig(), name.StartsWith("tiny", StringComparison.Ordinal) ? TinyImageTokenId : LlavaOnevisionImageTokenId);
     }
 
     /// <summary>Checks every part and the couplings between them; throws <see cref="ModelConfigException"/> naming the field.</summary>

@@ -16,10 +16,27 @@ public static class AgVasInputs
         return hwc.permute(2, 0, 1).unsqueeze(0).to_type(ScalarType.Float32).MoveToOuterDisposeScope();  // [1, 3, H, W]
     }
 
-    /// <summary>Images → (semantic [B, 3, S_s, S_s], pixel [B, 3, S_p, S_p]).</summary>
+    /// <summary>Images → (semantic [B, 3, S_s, S_s], pixel [B, 3, S_p, S_p]). With the ResNet backbone both are the
+    /// same [B, 3, S, S] tensor: longest side resized to S (bilinear, antialiased), BGR minus the mean image, zero-padded
+    /// bottom/right (SAM's geometry, so <see cref="SamImageTransform.PostProcess"/> inverts it).</summary>
     public static (Tensor Semantic, Tensor Pixel) Images(IReadOnlyList<RgbImage> images, VisionConfig config)
     {
         using var scope = NewDisposeScope();
+        if (config.ResNet is { } resnet)
+        {
+            var preprocess = Checkpoints.ResNet18Onnx.Shared.Preprocess;
+            var rows = images.Select(image =>
+            {
+                var x = ImageTensor(image);                                                              // [1, 3, H, W]
+                var (h, w) = SamImageTransform.ResizedSize(image.Height, image.Width, resnet.ImageSize);
+                if (h != image.Height || w != image.Width)
+                    x = nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true); // [1, 3, h, w]
+                x = preprocess.Apply(x);                                                                 // [1, 3, h, w]
+                return nn.functional.pad(x, [0, resnet.ImageSize - w, 0, resnet.ImageSize - h]);        // [1, 3, S, S]
+            }).ToList();
+            var both = cat(rows, 0);                                                                     // [B, 3, S, S]
+            return (both.alias().MoveToOuterDisposeScope(), both.MoveToOuterDisposeScope());
+        }
         var semantic = new List<Tensor>();
         var pixel = new List<Tensor>();
         foreach (var image in images)

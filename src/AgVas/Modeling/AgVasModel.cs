@@ -52,6 +52,7 @@ public sealed class AgVasModel : nn.Module
         if (TrainsEverything) return named_parameters().Select(p => (p.name, p.parameter)).ToList();
         var chosen = llm.LanguageModel.AdapterParameters()
             .Concat(llm.AddedTokens.parameters())
+            .Concat(Config.Vision.ResNet is null ? [] : vision.Projector.parameters().Concat(vision.PixelNeck.parameters()))
             .Concat(vision.Spam.parameters())
             .Concat(vision.TokenRefiner.parameters())
             .Concat(vision.Agmd.parameters())
@@ -67,11 +68,27 @@ public sealed class AgVasModel : nn.Module
     {
         using var scope = NewDisposeScope();
         Tensor fs, fp;
-        // Frozen encoders and projector (the paper's set-up): no graph through them.
-        using (TrainsEverything ? null : no_grad())
+        if (vision.Backbone is { } backbone)
         {
-            fs = vision.Projector.forward(vision.SemanticEncoder.forward(semanticPixels));       // [B, N_s, D]
-            fp = vision.PixelEncoder.forward(pixelPixels);                                      // [B, C, H_p, W_p]
+            // One frozen ResNet-18 pass serves both sides (semanticPixels is the same input).
+            ResNetStages stages;
+            using (no_grad()) stages = backbone.Model.forward(pixelPixels);                    // strides 4..32
+            using (stages)
+            {
+                int g = Config.Vision.ResNet!.SemanticGrid;
+                var pooled = nn.functional.adaptive_avg_pool2d(stages.Stage4, [g, g]);          // [B, 512, g, g]
+                fs = vision.Projector.forward(pooled.flatten(2).transpose(1, 2));              // [B, N_s, D]
+                fp = vision.PixelNeck.forward(stages);                                          // [B, C, S/4, S/4]
+            }
+        }
+        else
+        {
+            // Frozen encoders and projector (the paper's set-up): no graph through them.
+            using (TrainsEverything ? null : no_grad())
+            {
+                fs = vision.Projector.forward(vision.SemanticEncoder.forward(semanticPixels));   // [B, N_s, D]
+                fp = vision.PixelEncoder.forward(pixelPixels);                                  // [B, C, H_p, W_p]
+            }
         }
         var fAlign = vision.Spam.forward(fs, fp);                                              // [B, N_s, D]
         var visual = cat([fs, fAlign], dim: 1);                                                 // [B, 2·N_s, D]

@@ -31,9 +31,9 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
     private readonly Embedding? no_mask_embed;
     private readonly PositionEmbeddingRandom pe_layer;
     private readonly TwoWayTransformer transformer;
-    private readonly ConvTranspose2d upscale_conv1;
+    private readonly Module<Tensor, Tensor> upscale_conv1;
     private readonly LayerNorm2d upscale_layer_norm;
-    private readonly ConvTranspose2d upscale_conv2;
+    private readonly Module<Tensor, Tensor> upscale_conv2;
     private readonly ModuleList<HypernetworkMlp> output_hypernetworks_mlps = new();
     private readonly AgmdConfig config;
 
@@ -44,9 +44,17 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         if (config.UseNoMaskEmbed) no_mask_embed = nn.Embedding(1, d);
         pe_layer = new PositionEmbeddingRandom(d / 2);
         transformer = new TwoWayTransformer(config);
-        upscale_conv1 = nn.ConvTranspose2d(d, d / 4, 2, stride: 2);
+        if (config.Upscale == AgmdUpscale.Bilinear)
+        {
+            upscale_conv1 = nn.Conv2d(d, d / 4, 3, padding: 1);
+            upscale_conv2 = nn.Conv2d(d / 4, d / 8, 3, padding: 1);
+        }
+        else
+        {
+            upscale_conv1 = nn.ConvTranspose2d(d, d / 4, 2, stride: 2);
+            upscale_conv2 = nn.ConvTranspose2d(d / 4, d / 8, 2, stride: 2);
+        }
         upscale_layer_norm = new LayerNorm2d(d / 4);
-        upscale_conv2 = nn.ConvTranspose2d(d / 4, d / 8, 2, stride: 2);
         for (int i = 0; i < AgmdConfig.NumAnchors; i++) output_hypernetworks_mlps.Add(new HypernetworkMlp(d, d, d / 8, 3));
         this.config = config;
         RegisterComponents();
@@ -66,8 +74,8 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         var pe = pe_layer.Grid(h, w).unsqueeze(0).expand(b, -1, -1, -1);            // [B, C, H, W]
         var (hs, keys) = transformer.forward(src, pe, z0);                          // [B, 2A, C], [B, HW, C]
         var img = keys.transpose(1, 2).reshape(b, c, h, w);                         // [B, C, H, W]
-        var up = nn.functional.gelu(upscale_layer_norm.forward(upscale_conv1.forward(img))); // [B, C/4, 2H, 2W]
-        up = nn.functional.gelu(upscale_conv2.forward(up));                         // [B, C/8, 4H, 4W]
+        var up = nn.functional.gelu(upscale_layer_norm.forward(upscale_conv1.forward(Upsample(img)))); // [B, C/4, 2H, 2W]
+        up = nn.functional.gelu(upscale_conv2.forward(Upsample(up)));               // [B, C/8, 4H, 4W]
         var hyper = stack(Enumerable.Range(0, AgmdConfig.NumAnchors)
             .Select(i => output_hypernetworks_mlps[i].forward(hs[.., i, ..])), dim: 1); // [B, A, C/8]
         long uh = up.shape[2], uw = up.shape[3];
@@ -75,11 +83,16 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         return AgmdOutput.FromLogits(logits, config.Alpha, config.Threshold).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Bilinear 2× before a 3×3 conv (<see cref="AgmdUpscale.Bilinear"/>); identity before a transposed conv.</summary>
+    private Tensor Upsample(Tensor x) => config.Upscale == AgmdUpscale.Bilinear
+        ? nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Bilinear, align_corners: false) // [B, C, 2H, 2W]
+        : x;
+
     public static long ParameterCount(AgmdConfig c)
     {
-        long d = c.HiddenSize;
+        long d = c.HiddenSize, k = c.Upscale == AgmdUpscale.Bilinear ? 9 : 4;
         long total = AgmdConfig.NumAnchors * d + (c.UseNoMaskEmbed ? d : 0) + TwoWayTransformer.ParameterCount(c);
-        total += d * (d / 4) * 4 + d / 4 + Count.LayerNorm(d / 4) + (d / 4) * (d / 8) * 4 + d / 8;
+        total += d * (d / 4) * k + d / 4 + Count.LayerNorm(d / 4) + (d / 4) * (d / 8) * k + d / 8;
         return total + AgmdConfig.NumAnchors * (Count.Linear(d, d) + Count.Linear(d, d) + Count.Linear(d, d / 8));
     }
 }

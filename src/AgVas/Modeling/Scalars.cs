@@ -16,4 +16,13 @@ public static class Scalars
 
     /// <summary>a + b (broadcasting), with a rooted alpha.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
+
+    /// <summary>−1, rooted like <see cref="One"/>.</summary>
+    public static readonly Scalar MinusOne = -1;
+
+    /// <summary>a − b (broadcasting) as a + (−1)·b, with a rooted alpha.</summary>
+    public static Tensor Minus(this Tensor a, Tensor b) => a.add(b, MinusOne);
+
+    /// <summary>a += b in place, with a rooted alpha.</summary>
+    public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
 }

@@ -61,6 +61,44 @@ public sealed record PixelEncoderConfig(
     public bool IsGlobal(int layer) => GlobalAttnIndexes.Contains(layer);
 }
 
+/// <summary>
+/// AG-VAS (ours, #15): the frozen ImageNet ResNet-18 of NuGet's <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> as both
+/// encoders, in place of SigLIP and SAM (which no pretrained weights reach here). One backbone pass per image:
+/// the semantic side reads layer4 (stride 32) average-pooled to <see cref="SemanticGrid"/>² tokens of width 512, through
+/// the (trainable) projector; the pixel side is a trainable neck (<see cref="ResNetPixelNeck"/>) that fuses
+/// <see cref="PixelStages"/> at stride 4 into f_p with <see cref="OutputChannels"/> channels, plus
+/// <see cref="RarityChannels"/> in-image rarity maps (the distance of each stride-8 patch to its k-th nearest patch of the
+/// same image, k = N/100, N/20, N/4: a training-free cue that a patch is unlike the rest of the image).
+/// </summary>
+/// <param name="ImageSize">Side of the square input (longest side resized, zero-padded after normalisation); a multiple of 32.</param>
+public sealed record ResNetEncoderConfig(
+    int ImageSize = 256,
+    IReadOnlyList<int>? PixelStages = null,
+    int OutputChannels = 64,
+    int SemanticGrid = 8,
+    int RarityChannels = 3)
+{
+    /// <summary>Stages fused into f_p (default 1, 2, 3: strides 4, 8, 16).</summary>
+    public IReadOnlyList<int> Stages => PixelStages ?? [1, 2, 3];
+    /// <summary>f_p is at stride 4.</summary>
+    public const int PixelStride = 4;
+    /// <summary>Side of the f_p grid.</summary>
+    public int GridSize => ImageSize / PixelStride;
+    /// <summary>Width of the semantic tokens (layer4's channels).</summary>
+    public const int SemanticWidth = 512;
+    /// <summary>N_s.</summary>
+    public int NumSemanticTokens => SemanticGrid * SemanticGrid;
+}
+
+/// <summary>How AGMD upscales the image embedding 4×.</summary>
+public enum AgmdUpscale
+{
+    /// <summary>SAM's two 2×2 stride-2 transposed convs (their non-overlapping kernels print a checkerboard on the map).</summary>
+    TransposedConv,
+    /// <summary>AG-VAS (ours): bilinear 2× then a 3×3 conv, twice: no grid pattern.</summary>
+    Bilinear,
+}
+
 /// <summary>How SPAM encodes the position of the pixel tokens used as keys.</summary>
 public enum SpamPositionalEncoding
 {
@@ -110,7 +148,8 @@ public sealed record AgmdConfig(
     double Threshold = 0.5,
     double LayerNormEps = 1e-6,
     bool UseNoMaskEmbed = true,
-    double SeedThreshold = 0.5)
+    double SeedThreshold = 0.5,
+    AgmdUpscale Upscale = AgmdUpscale.TransposedConv)
 {
     /// <summary>A = 3 anchors and as many learnable output tokens, in the order NOR, ANO, SEG.</summary>
     public const int NumAnchors = 3;
@@ -128,6 +167,8 @@ public sealed record SegmentationLossConfig(double BceWeight = 0.5, double DiceW
 /// <summary>
 /// The whole vision and mask side of AG-VAS. The LLM width enters in three places (projector output, SPAM, Token Refiner
 /// input): set them together with <see cref="WithLlm"/>. Built and validated by <see cref="VisionBuilder"/>.
+/// With <see cref="ResNet"/> set, the frozen ResNet-18 replaces both encoders: <see cref="SemanticEncoder"/> and
+/// <see cref="PixelEncoder"/> are then neither built nor checked (only kept so a configuration reads the same way).
 /// </summary>
 public sealed record VisionConfig(
     SemanticEncoderConfig SemanticEncoder,
@@ -136,8 +177,18 @@ public sealed record VisionConfig(
     SpamConfig Spam,
     TokenRefinerConfig TokenRefiner,
     AgmdConfig Agmd,
-    SegmentationLossConfig Loss)
+    SegmentationLossConfig Loss,
+    ResNetEncoderConfig? ResNet = null)
 {
+    /// <summary>Side of the square encoder input that masks and maps are framed in.</summary>
+    public int InputSize => ResNet?.ImageSize ?? PixelEncoder.ImageSize;
+    /// <summary>Side of the f_p grid.</summary>
+    public int PixelGridSize => ResNet?.GridSize ?? PixelEncoder.GridSize;
+    /// <summary>Channels of f_p.</summary>
+    public int PixelChannels => ResNet?.OutputChannels ?? PixelEncoder.OutputChannels;
+    /// <summary>N_s: semantic tokens per image.</summary>
+    public int NumSemanticTokens => ResNet?.NumSemanticTokens ?? SemanticEncoder.NumPatches;
+
     /// <summary>Composes the parts with the LLM width and head count (ours: SPAM width D = LLM hidden size, heads = LLM heads).</summary>
     public static VisionConfig Compose(SemanticEncoderConfig semantic, PixelEncoderConfig pixel, AgmdConfig agmd,
         int llmHiddenSize, int llmNumHeads, SpamPositionalEncoding spamPe = SpamPositionalEncoding.Fourier,

@@ -6,7 +6,7 @@ namespace AgVas.Modeling;
 /// </summary>
 public static class VisionPresets
 {
-    public static IReadOnlyList<string> Names { get; } = ["paper", "ov-0.5b", "tiny"];
+    public static IReadOnlyList<string> Names { get; } = ["paper", "ov-0.5b", "tiny", "tiny-resnet"];
 
     /// <summary>
     /// SigLIP-so400m-patch14-384 as LLaVA-OneVision ships it: the public tower has 27 layers, LLaVA-OneVision drops the
@@ -35,6 +35,24 @@ public static class VisionPresets
         new AgmdConfig(HiddenSize: 64, NumHiddenLayers: 2, NumAttentionHeads: 4, MlpDim: 256),
         llmHiddenSize: 256, llmNumHeads: 4);
 
+    /// <summary>
+    /// tiny-resnet (ours, #15): the frozen ImageNet ResNet-18 of NuGet's Microsoft.ML.DnnImageFeaturizer.ResNet18 as both
+    /// encoders at 256 px: 64 semantic tokens from layer4 (8×8) through the projector; f_p = stages 1–3 fused at stride 4
+    /// (64×64, 64 channels) plus three in-image rarity maps; AGMD as in tiny but upscaling bilinearly (maps 256×256).
+    /// </summary>
+    public static VisionConfig TinyResNet { get; } = WithResNet(Tiny, new ResNetEncoderConfig(ImageSize: 256));
+
+    /// <summary>A configuration re-based on the frozen ResNet-18: projector input 512, SPAM and AGMD sized to the
+    /// ResNet neck's f_p, AGMD upscaling bilinearly.</summary>
+    public static VisionConfig WithResNet(VisionConfig c, ResNetEncoderConfig r) => c with
+    {
+        ResNet = r,
+        Projector = c.Projector with { InputSize = ResNetEncoderConfig.SemanticWidth },
+        Spam = c.Spam with { PixelDim = r.OutputChannels, PixelGridSize = r.GridSize },
+        Agmd = c.Agmd with { HiddenSize = r.OutputChannels, Upscale = AgmdUpscale.Bilinear },
+        TokenRefiner = c.TokenRefiner with { OutputDim = r.OutputChannels },
+    };
+
     /// <summary>Paper: LLaVA-OneVision-7B (Qwen2-7B: hidden 3584, 28 heads) + SAM ViT-H.</summary>
     public static VisionConfig Paper { get; } = VisionConfig.Compose(SiglipSo400mLlavaOnevision, SamVitH, SamDecoder, 3584, 28);
 
@@ -47,6 +65,7 @@ public static class VisionPresets
         "paper" => Paper,
         "ov-0.5b" => Ov05b,
         "tiny" => Tiny,
+        "tiny-resnet" => TinyResNet,
         _ => throw new ModelConfigException("preset", $"unknown preset '{name}' (known: {string.Join(", ", Names)})"),
     };
 }

@@ -42,7 +42,7 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
         using var scope = NewDisposeScope();
         var vision = Model.Config.Vision;
         var (semantic, pixel) = AgVasInputs.Images(batch.Select(e => e.Image).ToList(), vision);    // [B, 3, S_s, S_s], [B, 3, S_p, S_p]
-        var masks = AgVasInputs.Masks(batch.Select(e => e.Mask).ToList(), vision.PixelEncoder.ImageSize); // [B, S_p, S_p]
+        var masks = AgVasInputs.Masks(batch.Select(e => e.Mask).ToList(), vision.InputSize); // [B, S_p, S_p]
         var encoded = batch.Select(e => ChatTemplate.EncodeForTraining(Tokenizer,
             [new ChatMessage("system", ChatTemplate.DefaultSystem), .. e.Example.Messages])).ToList();
         using var loss = Model.Loss(semantic, pixel, masks, encoded.Select(x => x.Ids).ToList(), encoded.Select(x => x.IsTarget).ToList());
@@ -70,12 +70,19 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
         {
             static double Count(nn.Module m) => m.parameters().Sum(p => (double)p.numel());
             var v = Model.Config.Vision;
-            double ns = v.SemanticEncoder.GridSize * (double)v.SemanticEncoder.GridSize;
-            double np = v.PixelEncoder.GridSize * (double)v.PixelEncoder.GridSize;
+            double ns = v.NumSemanticTokens;
+            double np = v.PixelGridSize * (double)v.PixelGridSize;
             double t = 2 * ns + AssumedTextTokens;
             double llm = Count(Model.Llm) - Model.Llm.VocabSize * (double)Model.Llm.Config.HiddenSize * (Model.Llm.Config.TieWordEmbeddings ? 1 : 2);
-            double encoders = 2 * Count(Model.Vision.SemanticEncoder) * ns + 2 * Count(Model.Vision.Projector) * ns + 2 * Count(Model.Vision.PixelEncoder) * np;
             double heads = 6 * (Count(Model.Vision.Spam) * ns + (Count(Model.Vision.TokenRefiner) + Count(Model.Vision.Agmd)) * np);
+            if (v.ResNet is { } r)
+            {
+                // The frozen backbone runs forward only; projector and neck train (6·N per token of their inputs).
+                double backbone = ResNet18.Flops(r.ImageSize, r.ImageSize);
+                double trained = 6 * Count(Model.Vision.Projector) * ns + 6 * Count(Model.Vision.PixelNeck) * np;
+                return backbone + trained + (Model.TrainsEverything ? 6 : 4) * llm * t + heads;
+            }
+            double encoders = 2 * Count(Model.Vision.SemanticEncoder) * ns + 2 * Count(Model.Vision.Projector) * ns + 2 * Count(Model.Vision.PixelEncoder) * np;
             return Model.TrainsEverything ? 3 * encoders + 6 * llm * t + heads : encoders + 4 * llm * t + heads;
         }
     }
@@ -99,7 +106,7 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
     /// <summary>A fresh model of a preset with random weights (seeded); only <c>tiny</c> ships its tokenizer.</summary>
     public static AgVasTrainingModel Create(string preset, long seed, PredictorOptions? options = null)
     {
-        if (preset != "tiny")
+        if (!preset.StartsWith("tiny", StringComparison.Ordinal))
             throw new ModelConfigException("model.preset", $"'{preset}' needs its tokenizer and pretrained weights: make a model directory with " +
                 $"`agvas model init --preset {preset} --tokenizer <tokenizer.json>` (or from a LLaVA-OneVision checkpoint) and give it as model.base");
         var config = AgVasConfig.Preset(preset);

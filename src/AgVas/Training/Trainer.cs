@@ -86,6 +86,8 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
                 using var scope = NewDisposeScope();
                 var batch = data.Batch((long)step * examplesPerStep + (long)micro * o.BatchSize, o.BatchSize);
                 using var loss = model.Loss(batch, config.Loss);
+                if (!double.IsFinite(loss.Total.item<float>()))
+                    throw new TrainingDivergedException(step + 1, loss.Parts.ToString(), batch.Select(e => e.Example.Item.ImagePath).ToList());
                 using Scalar accum = o.GradAccum;                                  // kept alive: see Modeling.Scalars
                 (loss.Total / accum).backward();
                 parts += loss.Parts;
@@ -169,4 +171,12 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         }
     }
+}
+
+/// <summary>The loss of a step is not finite. Nothing of that step is applied, so the run's last checkpoint is the last
+/// good state; the message names the step, the loss parts and the batch's images.</summary>
+public sealed class TrainingDivergedException(int step, string parts, IReadOnlyList<string> images)
+    : Exception($"step {step}: the loss is not finite ({parts}); nothing of this step was applied (resume from the last checkpoint). Batch: {string.Join(", ", images)}")
+{
+    public int Step { get; } = step;
 }

@@ -60,6 +60,9 @@ public sealed class TrainingLog : IDisposable
 
     private void Append(JsonObject o)
     {
+        // A non-finite number (a diverged loss, say) is written as null: JSON has no NaN, and the record must not be lost.
+        foreach (var (key, value) in o.ToList())
+            if (value is JsonValue v && v.TryGetValue<double>(out var d) && !double.IsFinite(d)) o[key] = null;
         writer.Write(o.ToJsonString());
         writer.Write('\n');
         writer.Flush();

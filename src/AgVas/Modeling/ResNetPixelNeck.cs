@@ -1,0 +1,92 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace AgVas.Modeling;
+
+/// <summary>
+/// AG-VAS (ours, #15): the pixel side F_p on the frozen <see cref="ResNet18"/>. A feature-pyramid fusion at stride 4:
+/// each stage of <see cref="ResNetEncoderConfig.Stages"/> through its own 1×1 <c>lateral</c> conv to C_p, bilinearly
+/// upsampled to the stride-4 grid and summed; then the in-image rarity maps (<see cref="Rarity"/>) are appended and
+/// <c>fuse</c> (3×3 conv → LayerNorm2d → GELU → 1×1 conv → LayerNorm2d, like SAM's neck) gives f_p.
+/// </summary>
+public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
+{
+    private readonly ModuleList<Conv2d> lateral = new();
+    private readonly Conv2d fuse_conv1;
+    private readonly LayerNorm2d fuse_norm1;
+    private readonly Conv2d fuse_conv2;
+    private readonly LayerNorm2d fuse_norm2;
+    private readonly ResNetEncoderConfig config;
+
+    public ResNetPixelNeck(ResNetEncoderConfig config) : base(nameof(ResNetPixelNeck))
+    {
+        int c = config.OutputChannels;
+        foreach (var s in config.Stages) lateral.Add(nn.Conv2d(ResNetStages.Channels(s), c, 1));
+        fuse_conv1 = nn.Conv2d(c + config.RarityChannels, c, 3, padding: 1, bias: false);
+        fuse_norm1 = new LayerNorm2d(c);
+        fuse_conv2 = nn.Conv2d(c, c, 1, bias: false);
+        fuse_norm2 = new LayerNorm2d(c);
+        this.config = config;
+        RegisterComponents();
+    }
+
+    /// <param name="stages">the frozen backbone's stages for a [B, 3, S, S] input</param>
+    /// <returns>f_p: [B, C_p, S/4, S/4]</returns>
+    public override Tensor forward(ResNetStages stages)
+    {
+        using var scope = NewDisposeScope();
+        long h = stages.Stage1.shape[2], w = stages.Stage1.shape[3];
+        Tensor? sum = null;
+        for (int i = 0; i < config.Stages.Count; i++)
+        {
+            var l = lateral[i].forward(stages[config.Stages[i]]);                                  // [B, C_p, h_s, w_s]
+            if (l.shape[2] != h || l.shape[3] != w)
+                l = nn.functional.interpolate(l, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false); // [B, C_p, S/4, S/4]
+            sum = sum is null ? l : sum.Plus(l);
+        }
+        var x = sum!;                                                                               // [B, C_p, S/4, S/4]
+        if (config.RarityChannels > 0)
+        {
+            Tensor r;
+            using (no_grad()) r = Rarity(stages.Stage2, stages.Stage3, config.RarityChannels);      // [B, R, S/8, S/8]
+            r = nn.functional.interpolate(r, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false); // [B, R, S/4, S/4]
+            x = cat([x, r], dim: 1);                                                                // [B, C_p + R, S/4, S/4]
+        }
+        var y = nn.functional.gelu(fuse_norm1.forward(fuse_conv1.forward(x)));                      // [B, C_p, S/4, S/4]
+        return fuse_norm2.forward(fuse_conv2.forward(y)).MoveToOuterDisposeScope();                 // [B, C_p, S/4, S/4]
+    }
+
+    /// <summary>
+    /// In-image rarity at stride 8: the stage-2 features and the upsampled stage-3 features, each L2-normalised over
+    /// channels and concatenated (scaled by 1/√2, so unit length), give one descriptor per patch; a patch's rarity is
+    /// its Euclidean distance to its k-th nearest other patch of the same image, for k = N/100, N/20, N/4 (the first
+    /// <paramref name="channels"/> of them; at least 1). Normal patches have many look-alikes in the image, a defect few.
+    /// </summary>
+    /// <param name="stage2">[B, 128, h, w]</param>
+    /// <param name="stage3">[B, 256, h/2, w/2]</param>
+    /// <returns>[B, channels, h, w], distances in [0, 2]</returns>
+    public static Tensor Rarity(Tensor stage2, Tensor stage3, int channels)
+    {
+        using var scope = NewDisposeScope();
+        long b = stage2.shape[0], h = stage2.shape[2], w = stage2.shape[3], n = h * w;
+        using Scalar invSqrt2 = 1 / Math.Sqrt(2), two = 2, minusTwo = -2, one = 1, zero = 0, inf = double.PositiveInfinity;
+        var s3 = nn.functional.interpolate(stage3, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false); // [B, 256, h, w]
+        var f = cat([nn.functional.normalize(stage2, dim: 1), nn.functional.normalize(s3, dim: 1)], dim: 1) * invSqrt2; // [B, 384, h, w]
+        f = f.flatten(2).transpose(1, 2);                                                           // [B, N, 384]
+        var d2 = f.matmul(f.transpose(1, 2)).mul(minusTwo).add(two, one).clamp_min(zero);          // [B, N, N] squared distances 2 − 2·cos
+        d2 = d2.masked_fill(eye(n, dtype: ScalarType.Bool, device: d2.device).unsqueeze(0), inf);   // self excluded
+        long[] ks = [.. new[] { n / 100, n / 20, n / 4 }.Take(channels).Select(k => Math.Max(1, k))];
+        var (nearest, _) = d2.topk((int)ks.Max(), dim: 2, largest: false);                          // [B, N, k_max] ascending
+        var picked = stack(ks.Select(k => nearest[.., .., k - 1]).ToArray(), dim: 1).sqrt();        // [B, R, N]
+        return picked.view(b, ks.Length, h, w).MoveToOuterDisposeScope();                           // [B, R, h, w]
+    }
+
+    public static long ParameterCount(ResNetEncoderConfig c)
+    {
+        long o = c.OutputChannels;
+        long total = c.Stages.Sum(s => ResNetStages.Channels(s) * o + o);
+        return total + (o + c.RarityChannels) * o * 9 + Count.LayerNorm(o) + o * o + Count.LayerNorm(o);
+    }
+}
