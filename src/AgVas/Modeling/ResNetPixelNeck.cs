@@ -8,12 +8,15 @@ namespace AgVas.Modeling;
 /// <summary>
 /// AG-VAS (ours, #15): the pixel side F_p on the frozen <see cref="ResNet18"/>. A feature-pyramid fusion at stride 4:
 /// each stage of <see cref="ResNetEncoderConfig.Stages"/> through its own 1×1 <c>lateral</c> conv to C_p, bilinearly
-/// upsampled to the stride-4 grid and summed; then the in-image rarity maps (<see cref="Rarity"/>) are appended and
-/// <c>fuse</c> (3×3 conv → LayerNorm2d → GELU → 1×1 conv → LayerNorm2d, like SAM's neck) gives f_p.
+/// upsampled to the stride-4 grid and summed with the in-image rarity maps (<see cref="Rarity"/>) through their own 1×1
+/// <c>rarity_proj</c>; then <c>fuse</c> (3×3 conv → LayerNorm2d → GELU → 1×1 conv → LayerNorm2d, like SAM's neck) gives
+/// f_p. (Summed, not concatenated: a 3×3 conv over C_p + 3 = 67 channels returned NaN from finite inputs and weights
+/// on this CPU's libtorch at some steps of training.)
 /// </summary>
 public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
 {
     private readonly ModuleList<Conv2d> lateral = new();
+    private readonly Conv2d? rarity_proj;
     private readonly Conv2d fuse_conv1;
     private readonly LayerNorm2d fuse_norm1;
     private readonly Conv2d fuse_conv2;
@@ -24,7 +27,8 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
     {
         int c = config.OutputChannels;
         foreach (var s in config.Stages) lateral.Add(nn.Conv2d(ResNetStages.Channels(s), c, 1));
-        fuse_conv1 = nn.Conv2d(c + config.RarityChannels, c, 3, padding: 1, bias: false);
+        if (config.RarityChannels > 0) rarity_proj = nn.Conv2d(config.RarityChannels, c, 1);
+        fuse_conv1 = nn.Conv2d(c, c, 3, padding: 1, bias: false);
         fuse_norm1 = new LayerNorm2d(c);
         fuse_conv2 = nn.Conv2d(c, c, 1, bias: false);
         fuse_norm2 = new LayerNorm2d(c);
@@ -47,12 +51,12 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
             sum = sum is null ? l : sum.Plus(l);
         }
         var x = sum!;                                                                               // [B, C_p, S/4, S/4]
-        if (config.RarityChannels > 0)
+        if (rarity_proj is not null)
         {
             Tensor r;
             using (no_grad()) r = Rarity(stages.Stage2, stages.Stage3, config.RarityChannels);      // [B, R, S/8, S/8]
             r = nn.functional.interpolate(r, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false); // [B, R, S/4, S/4]
-            x = cat([x, r], dim: 1);                                                                // [B, C_p + R, S/4, S/4]
+            x = x.Plus(rarity_proj.forward(r));                                                     // [B, C_p, S/4, S/4]
         }
         var y = nn.functional.gelu(fuse_norm1.forward(fuse_conv1.forward(x)));                      // [B, C_p, S/4, S/4]
         return fuse_norm2.forward(fuse_conv2.forward(y)).MoveToOuterDisposeScope();                 // [B, C_p, S/4, S/4]
@@ -73,7 +77,7 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
         long b = stage2.shape[0], h = stage2.shape[2], w = stage2.shape[3], n = h * w;
         using Scalar invSqrt2 = 1 / Math.Sqrt(2), two = 2, minusTwo = -2, one = 1, zero = 0, inf = double.PositiveInfinity;
         var s3 = nn.functional.interpolate(stage3, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false); // [B, 256, h, w]
-        var f = cat([nn.functional.normalize(stage2, dim: 1), nn.functional.normalize(s3, dim: 1)], dim: 1) * invSqrt2; // [B, 384, h, w]
+        var f = cat([UnitLength(stage2), UnitLength(s3)], dim: 1) * invSqrt2;                       // [B, 384, h, w]
         f = f.flatten(2).transpose(1, 2);                                                           // [B, N, 384]
         var d2 = f.matmul(f.transpose(1, 2)).mul(minusTwo).add(two, one).clamp_min(zero);          // [B, N, N] squared distances 2 − 2·cos
         d2 = d2.masked_fill(eye(n, dtype: ScalarType.Bool, device: d2.device).unsqueeze(0), inf);   // self excluded
@@ -83,10 +87,19 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
         return picked.view(b, ks.Length, h, w).MoveToOuterDisposeScope();                           // [B, R, h, w]
     }
 
+    /// <summary>x / ‖x‖ over channels (as F.normalize, whose eps TorchSharp passes as a temporary Scalar: see <see cref="Scalars"/>).</summary>
+    private static Tensor UnitLength(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        using Scalar eps = 1e-12, one = 1;
+        return x.mul((x * x).sum(1, keepdim: true).add(eps, one).rsqrt()).MoveToOuterDisposeScope(); // [B, C, h, w]
+    }
+
     public static long ParameterCount(ResNetEncoderConfig c)
     {
         long o = c.OutputChannels;
         long total = c.Stages.Sum(s => ResNetStages.Channels(s) * o + o);
-        return total + (o + c.RarityChannels) * o * 9 + Count.LayerNorm(o) + o * o + Count.LayerNorm(o);
+        if (c.RarityChannels > 0) total += c.RarityChannels * o + o;
+        return total + o * o * 9 + Count.LayerNorm(o) + o * o + Count.LayerNorm(o);
     }
 }

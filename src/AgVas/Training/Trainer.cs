@@ -87,7 +87,11 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
                 var batch = data.Batch((long)step * examplesPerStep + (long)micro * o.BatchSize, o.BatchSize);
                 using var loss = model.Loss(batch, config.Loss);
                 if (!double.IsFinite(loss.Total.item<float>()))
-                    throw new TrainingDivergedException(step + 1, loss.Parts.ToString(), batch.Select(e => e.Example.Item.ImagePath).ToList());
+                {
+                    var badWeights = model.Module.named_parameters().Where(p => !p.parameter.isfinite().all().item<bool>()).Select(p => p.name).ToList();
+                    throw new TrainingDivergedException(step + 1, $"{loss.Parts}; non-finite weights: [{string.Join(", ", badWeights)}]",
+                        batch.Select(e => e.Example.Item.ImagePath).ToList());
+                }
                 using Scalar accum = o.GradAccum;                                  // kept alive: see Modeling.Scalars
                 (loss.Total / accum).backward();
                 parts += loss.Parts;
