@@ -50,22 +50,9 @@ PREP = os.path.join(PKG, "ResNetPrepOnnx", "ResNetPreprocess.onnx")
 DTYPE = torch.float64  # golden values in double; inputs are exact float32 values
 
 
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        arr = t.detach().contiguous().to(torch.float32).numpy().astype("<f4")
-        data = arr.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+# The one safetensors writer of the golden scripts (same directory).
+sys.path.insert(0, HERE)
+from vision_golden import write_safetensors  # noqa: E402
 
 
 def sha256(path):

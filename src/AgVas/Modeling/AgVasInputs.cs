@@ -25,15 +25,7 @@ public static class AgVasInputs
         if (config.ResNet is { } resnet)
         {
             var preprocess = Checkpoints.ResNet18Onnx.Shared.Preprocess;
-            var rows = images.Select(image =>
-            {
-                var x = ImageTensor(image);                                                              // [1, 3, H, W]
-                var (h, w) = SamImageTransform.ResizedSize(image.Height, image.Width, resnet.ImageSize);
-                if (h != image.Height || w != image.Width)
-                    x = nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true); // [1, 3, h, w]
-                x = preprocess.Apply(x);                                                                 // [1, 3, h, w]
-                return nn.functional.pad(x, [0, resnet.ImageSize - w, 0, resnet.ImageSize - h]);        // [1, 3, S, S]
-            }).ToList();
+            var rows = images.Select(image => SamImageTransform.PreProcess(ImageTensor(image), resnet.ImageSize, preprocess.Apply)).ToList(); // [1, 3, S, S] each
             var both = cat(rows, 0);                                                                     // [B, 3, S, S]
             return (both.alias().MoveToOuterDisposeScope(), both.MoveToOuterDisposeScope());
         }

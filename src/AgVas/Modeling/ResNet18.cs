@@ -59,7 +59,7 @@ public sealed class ResNet18 : Module<Tensor, ResNetStages>
     {
         conv1 = nn.Conv2d(3, 64, 7, stride: 2, padding: 3, bias: true);
         int inC = 64;
-        var layers = new[] { layer1, layer2, layer3, layer4 };
+        var layers = Layers;
         for (int s = 0; s < 4; s++)
         {
             int outC = 64 << s;
@@ -72,6 +72,9 @@ public sealed class ResNet18 : Module<Tensor, ResNetStages>
         eval();
     }
 
+    /// <summary>layer1..layer4.</summary>
+    private ModuleList<BasicBlock>[] Layers => [layer1, layer2, layer3, layer4];
+
     /// <summary>Basic blocks of layer1..layer4 in this export.</summary>
     public static readonly int[] BlocksPerStage = [2, 2, 2, 3];
 
@@ -79,7 +82,7 @@ public sealed class ResNet18 : Module<Tensor, ResNetStages>
     internal IReadOnlyList<(string Name, Conv2d Conv)> ConvsInGraphOrder()
     {
         var list = new List<(string, Conv2d)> { ("conv1", conv1) };
-        var layers = new[] { layer1, layer2, layer3, layer4 };
+        var layers = Layers;
         for (int s = 0; s < 4; s++)
             for (int b = 0; b < BlocksPerStage[s]; b++)
             {
@@ -100,7 +103,7 @@ public sealed class ResNet18 : Module<Tensor, ResNetStages>
         var h = conv1.forward(x).relu_();                                                   // [B, 64, H/2, W/2]
         h = nn.functional.max_pool2d(h, 3, 2, 1);                                           // [B, 64, H/4, W/4]
         var stages = new Tensor[4];
-        var layers = new[] { layer1, layer2, layer3, layer4 };
+        var layers = Layers;
         for (int s = 0; s < 4; s++)
         {
             foreach (var block in layers[s]) h = block.forward(h);                           // [B, 64·2^s, H/2^(s+2), W/2^(s+2)]

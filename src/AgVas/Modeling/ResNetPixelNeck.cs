@@ -77,7 +77,7 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
         long b = stage2.shape[0], h = stage2.shape[2], w = stage2.shape[3], n = h * w;
         using Scalar invSqrt2 = 1 / Math.Sqrt(2), two = 2, minusTwo = -2, one = 1, zero = 0, inf = double.PositiveInfinity;
         var s3 = nn.functional.interpolate(stage3, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false); // [B, 256, h, w]
-        var f = cat([UnitLength(stage2), UnitLength(s3)], dim: 1) * invSqrt2;                       // [B, 384, h, w]
+        var f = cat([nn.functional.normalize(stage2, dim: 1), nn.functional.normalize(s3, dim: 1)], dim: 1) * invSqrt2; // [B, 384, h, w]
         f = f.flatten(2).transpose(1, 2);                                                           // [B, N, 384]
         var d2 = f.matmul(f.transpose(1, 2)).mul(minusTwo).add(two, one).clamp_min(zero);          // [B, N, N] squared distances 2 − 2·cos
         d2 = d2.masked_fill(eye(n, dtype: ScalarType.Bool, device: d2.device).unsqueeze(0), inf);   // self excluded
@@ -85,14 +85,6 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
         var (nearest, _) = d2.topk((int)ks.Max(), dim: 2, largest: false);                          // [B, N, k_max] ascending
         var picked = stack(ks.Select(k => nearest[.., .., k - 1]).ToArray(), dim: 1).sqrt();        // [B, R, N]
         return picked.view(b, ks.Length, h, w).MoveToOuterDisposeScope();                           // [B, R, h, w]
-    }
-
-    /// <summary>x / ‖x‖ over channels (as F.normalize, whose eps TorchSharp passes as a temporary Scalar: see <see cref="Scalars"/>).</summary>
-    private static Tensor UnitLength(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        using Scalar eps = 1e-12, one = 1;
-        return x.mul((x * x).sum(1, keepdim: true).add(eps, one).rsqrt()).MoveToOuterDisposeScope(); // [B, C, h, w]
     }
 
     public static long ParameterCount(ResNetEncoderConfig c)

@@ -37,16 +37,27 @@ public static class SamImageTransform
     /// <param name="image">[B, 3, H, W] float RGB on the 0–255 scale</param>
     /// <param name="target">encoder input size (1024 for SAM)</param>
     /// <returns>[B, 3, target, target]</returns>
-    public static Tensor PreProcess(Tensor image, int target)
+    public static Tensor PreProcess(Tensor image, int target) => PreProcess(image, target, x =>
+    {
+        var mean = tensor(PixelMean, float32).view(1, 3, 1, 1);
+        var std = tensor(PixelStd, float32).view(1, 3, 1, 1);
+        return (x - mean) / std;                                                      // [B, 3, h, w]
+    });
+
+    /// <summary>SAM's geometry with another normalisation (the ResNet backbone's): longest side resized to
+    /// <paramref name="target"/> (bilinear, antialiased), <paramref name="normalise"/>, zero-padded bottom/right, so that
+    /// <see cref="PostProcess"/> inverts it.</summary>
+    /// <param name="image">[B, 3, H, W] float RGB on the 0–255 scale</param>
+    /// <param name="normalise">[B, 3, h, w] → [B, 3, h, w]</param>
+    /// <returns>[B, 3, target, target]</returns>
+    public static Tensor PreProcess(Tensor image, int target, Func<Tensor, Tensor> normalise)
     {
         using var scope = NewDisposeScope();
         var (h, w) = ResizedSize((int)image.shape[2], (int)image.shape[3], target);
         var x = image.to(float32);
         if (h != image.shape[2] || w != image.shape[3])
             x = nn.functional.interpolate(x, size: [h, w], mode: InterpolationMode.Bilinear, align_corners: false, antialias: true); // [B, 3, h, w]
-        var mean = tensor(PixelMean, float32).view(1, 3, 1, 1);
-        var std = tensor(PixelStd, float32).view(1, 3, 1, 1);
-        x = (x - mean) / std;                                                         // [B, 3, h, w]
+        x = normalise(x);                                                             // [B, 3, h, w]
         x = nn.functional.pad(x, [0, target - w, 0, target - h]);                     // [B, 3, target, target]
         return x.MoveToOuterDisposeScope();
     }
