@@ -1,0 +1,141 @@
+using AgVas.Context;
+using AgVas.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AgVas.Tests.Context;
+
+/// <summary>Batch (mutual) and few-shot (normal memory) context scoring of #16 on hand-made descriptors, and the
+/// descriptors of a real image on the package's ResNet-18.</summary>
+public sealed class ContextScoringTests
+{
+    /// <summary>n images of N unit descriptors (C = 4), all "normal" (the same few directions plus noise), and a
+    /// defect: patch <paramref name="defectPatch"/> of image <paramref name="defectImage"/> points elsewhere.</summary>
+    private static PatchDescriptors Synthetic(int image, int defectImage, int defectPatch, int n = 16)
+    {
+        var g = new Generator((ulong)(100 + image));
+        var basis = eye(4)[..3];                                                                    // 3 normal directions
+        var idx = arange(n) % 3;
+        var f = basis.index_select(0, idx) + 0.05 * randn([n, 4], generator: g);                   // [N, 4]
+        if (image == defectImage) f[defectPatch] = tensor(new float[] { 0, 0, 0, 1 });
+        f = nn.functional.normalize(f, dim: 1);
+        return new PatchDescriptors(stack([f, f], 0), 4, n / 4, 4, n / 4);                         // R = 2
+    }
+
+    [Theory]
+    [InlineData(5, 16)]
+    [InlineData(17, 16)]
+    [InlineData(40, 8)]
+    public void EveryImageHasMinOfMAndNMinusOneDistinctReferences(int n, int m)
+    {
+        var pairs = MutualScoring.Pairs(n, m);
+        Assert.All(pairs, p => Assert.NotEqual(p.Owner, p.Other));
+        Assert.Equal(pairs.Count, pairs.Select(p => (Math.Min(p.Owner, p.Other), Math.Max(p.Owner, p.Other))).Distinct().Count());
+        for (int k = 0; k < n; k++)
+            Assert.Equal(Math.Min(m, n - 1), pairs.Count(p => p.Owner == k || p.Other == k));
+        Assert.Equal(n - 1 <= m ? n * (n - 1) / 2 : n * m / 2, pairs.Count);                      // linear in n beyond M
+    }
+
+    [Fact]
+    public void NearestDistancesMatchBruteForce()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(7);
+        var a = nn.functional.normalize(randn([2, 5, 6], generator: g), dim: 2);
+        var b = nn.functional.normalize(randn([2, 7, 6], generator: g), dim: 2);
+        var (ab, ba) = MutualScoring.NearestDistances(a, b);
+        for (int r = 0; r < 2; r++)
+        {
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(Enumerable.Range(0, 7).Min(j => (a[r, i] - b[r, j]).norm().item<float>()), ab[r, i].item<float>(), 4);
+            for (int j = 0; j < 7; j++)
+                Assert.Equal(Enumerable.Range(0, 5).Min(i => (a[r, i] - b[r, j]).norm().item<float>()), ba[r, j].item<float>(), 4);
+        }
+    }
+
+    [Fact]
+    public void AggregateAveragesTheLowestFractionOverReferencesThenRadii()
+    {
+        using var scope = NewDisposeScope();
+        // 4 references, R = 1, N = 1: distances 0.9, 0.1, 0.5, 0.3 → lowest half {0.1, 0.3} → 0.2
+        var perReference = new[] { 0.9f, 0.1f, 0.5f, 0.3f }.Select(v => full(1, 1, v)).ToList();
+        Assert.Equal(0.2f, MutualScoring.Aggregate(perReference, 0.5)[0].item<float>(), 5);
+        Assert.Equal(0.1f, MutualScoring.Aggregate(perReference, 0.01)[0].item<float>(), 5);        // at least one
+    }
+
+    [Theory]
+    [InlineData(6, 16)]
+    [InlineData(30, 6)]
+    public void TheDefectPatchScoresHighestWithBoundedMemory(int n, int m)
+    {
+        const int defectImage = 3, defectPatch = 5;
+        var created = new List<PatchDescriptors>();
+        int maxAlive = 0;
+        var scores = new Dictionary<int, float[]>();
+        MutualScoring.ScoreCategory(n, k =>
+        {
+            var d = Synthetic(k, defectImage, defectPatch);
+            created.Add(d);
+            maxAlive = Math.Max(maxAlive, created.Count(c => !c.Features.IsInvalid));
+            return d;
+        }, (k, d, s) => scores.Add(k, s.data<float>().ToArray()), new MutualScoringConfig(m));
+
+        Assert.Equal(n, created.Count);                                                            // each described once
+        Assert.All(created, d => Assert.True(d.Features.IsInvalid));                               // and released
+        Assert.True(maxAlive <= m + 1, $"{maxAlive} descriptors held at once, M = {m}");
+        Assert.Equal(n, scores.Count);
+        float defect = scores[defectImage][defectPatch];
+        float otherMax = scores.SelectMany(kv => kv.Value.Select((v, i) => (kv.Key, i, v))).Where(t => t.Key != defectImage || t.i != defectPatch).Max(t => t.v);
+        Assert.True(defect > 2 * otherMax, $"defect {defect} vs the highest normal patch {otherMax}");
+    }
+
+    [Fact]
+    public void OneImageIsAnError() =>
+        Assert.Throws<ArgumentException>(() => MutualScoring.ScoreCategory(1, _ => throw new InvalidOperationException(), (_, _, _) => { }, new()));
+
+    [Fact]
+    public void NormalMemoryFromOneReferenceFindsTheDefect()
+    {
+        using var reference = Synthetic(0, -1, 0);
+        using var target = Synthetic(1, 1, 5);
+        using var memory = NormalMemory.Build([reference], new NormalMemoryConfig());
+        Assert.Equal(1, memory.ReferenceCount);
+        using var s = memory.Score(target);
+        var v = s.data<float>().ToArray();
+        Assert.Equal(5, Array.IndexOf(v, v.Max()));
+        Assert.True(v[5] > 2 * v.Where((_, i) => i != 5).Max());
+    }
+
+    [Fact]
+    public void TheCoresetKeepsDistinctPatchesThatCoverTheBank()
+    {
+        var refs = Enumerable.Range(0, 4).Select(k => Synthetic(k, 2, 7)).ToList();
+        using var memory = NormalMemory.Build(refs, new NormalMemoryConfig(MaxPatches: 8));
+        Assert.Equal(8, memory.Patches);
+        using var s = memory.Score(refs[2]);                                                       // the image holding the outlier
+        Assert.True(s[5].item<float>() < 0.3f);                                                    // a normal patch is near some centre
+        Assert.True(s[7].item<float>() < 1e-3f, "greedy k-centre keeps the farthest point, the outlier");
+        foreach (var r in refs) r.Dispose();
+    }
+
+    [Fact]
+    public void DescriptorsOfARealImageAreUnitLengthOnTheValidGrid()
+    {
+        // 100×50 at size 64: resized to 64×32, grid 8×4 of the padded 8×8 stride-8 grid.
+        var image = new RgbImage(100, 50);
+        for (int i = 0; i < image.Pixels.Length; i++) image.Pixels[i] = (byte)(i * 37 % 251);
+        using var d = PatchDescriptors.Compute(image, new PatchDescriptorConfig(64, new[] { 1, 3 }));
+        Assert.Equal(new long[] { 2, 4 * 8, PatchDescriptors.Channels }, d.Features.shape);
+        Assert.Equal((4, 8), (d.GridHeight, d.GridWidth));
+        using var norms = linalg.vector_norm(d.Features, 2, new long[] { 2 });
+        Assert.True((norms - 1).abs().max().item<float>() < 1e-4f);
+        using var map = d.ToImage(arange(32, dtype: ScalarType.Float32), 64);
+        Assert.Equal(new long[] { 50, 100 }, map.shape);
+    }
+
+    [Theory]
+    [InlineData(16, new[] { 2 })]
+    [InlineData(4096, new[] { 1 })]
+    public void BadConfigsAreRefused(int size, int[] radii) =>
+        Assert.Throws<ArgumentException>(() => new PatchDescriptorConfig(size, radii).Validate());
+}
