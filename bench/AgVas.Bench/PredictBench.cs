@@ -35,7 +35,7 @@ internal static class PredictBench
             var samples = TrainingSetup.Synthesize(new SynthSourceConfig { Count = count, Size = size }, dir, 0, Path.Combine(dir, "data"));
             var images = samples.Select(s => ImageIO.LoadRgb(s.ImagePath)).ToArray();
             var load = Stopwatch.StartNew();
-            using var segmenter = new Segmenter(ModelStore.Open(modelDir), mode);
+            using var segmenter = new AnomalySegmenter(AgVasInferenceModel.Load(modelDir), mode);
             Console.WriteLine($"model {model}: loaded in {load.Elapsed.TotalSeconds:F2} s; {count} images {size}x{size}, mode {mode}, threads {TorchSharp.torch.get_num_threads()}");
             segmenter.Segment(images[0]);
             var sw = Stopwatch.StartNew();

@@ -18,7 +18,7 @@ public static class ModelTester
 {
     public const string PredictionsDir = "predictions";
 
-    public static TestResult Run(Segmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
+    public static TestResult Run(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
         IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool writeReports = true,
         IEnumerable<(string Name, IReadOnlyList<string> Categories)>? groups = null)
     {

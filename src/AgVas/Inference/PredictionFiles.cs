@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using AgVas.Data;
-using AgVas.Visualization;
 
 namespace AgVas.Inference;
 
@@ -81,13 +80,13 @@ public static class PredictionFiles
     /// <summary>Writes the map (.npy) and the mask (_mask.png).</summary>
     public static void WriteMapAndMask(string outDir, string relativePath, Prediction p)
     {
-        Npy.Write(MapPath(outDir, relativePath), NpyArray.FromSingle(p.Map, p.Height, p.Width));
-        ImageIO.SaveMaskPng(p.Mask, MaskPath(outDir, relativePath));
+        p.SaveMap(MapPath(outDir, relativePath));
+        p.SaveMask(MaskPath(outDir, relativePath));
     }
 
     /// <summary>Writes the overlay: the mask contour in red over P as a heat layer.</summary>
     public static void WriteOverlay(string outDir, string relativePath, RgbImage image, Prediction p) =>
-        Overlay.Save(OverlayPath(outDir, relativePath), image, p.Mask, heatMap: p.Map);
+        p.SaveOverlay(OverlayPath(outDir, relativePath), image);
 
     /// <summary>Writes <c>results.jsonl</c> (one line per record, in order), atomically.</summary>
     public static void WriteResults(string outDir, IEnumerable<PredictionRecord> records)

@@ -18,7 +18,7 @@ public sealed class EmbeddedModelTests : IDisposable
     [Fact]
     public void TheDefaultModelIsFoundAndIsTheTinyPresetWithItsCard()
     {
-        var located = Path.GetFullPath(ModelStore.LocateDefault());
+        var located = Path.GetFullPath(AnomalySegmenter.LocateDefaultModel());
         Assert.EndsWith(Path.Combine("models", "agvas-tiny"), located);
         Assert.True(File.Exists(Path.Combine(located, "README.md")), "the model card is missing");
         var config = AgVas.Modeling.AgVasConfig.FromJson(File.ReadAllText(Path.Combine(located, AgVasModelDirectory.ConfigFileName)), "agvas_config.json");
