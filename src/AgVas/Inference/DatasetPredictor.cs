@@ -9,6 +9,7 @@ public readonly record struct PredictProgress(int Done, int Total, int Failed, s
 /// <summary>What a prediction run did: the records in dataset order and the images that failed (path and reason).</summary>
 public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecord> Records, IReadOnlyList<(string Image, string Error)> Failures)
 {
+    /// <summary>Images predicted and written.</summary>
     public int Succeeded => Records.Count - Failures.Count;
 
     /// <summary>How many raw model texts and final answers agree with their masks.</summary>

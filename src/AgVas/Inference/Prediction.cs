@@ -109,11 +109,13 @@ public sealed class Prediction
 }
 
 /// <summary>
-/// A model that answers one image: decode, ask in <paramref name="mode"/>, segment, post-process to the image's size.
+/// A model that answers one image: decode, ask in an instruction type, segment, post-process to the image's size.
 /// Implementations need not be thread-safe; <see cref="AnomalySegmenter"/> serialises calls.
 /// </summary>
 public interface ISegmentationModel
 {
     /// <summary>Answers <paramref name="image"/> asked in <paramref name="mode"/>, at the image's size.</summary>
+    /// <param name="image">The image, [H, W, 3].</param>
+    /// <param name="mode">The instruction type of the question.</param>
     Prediction Predict(RgbImage image, InstructionType mode);
 }
