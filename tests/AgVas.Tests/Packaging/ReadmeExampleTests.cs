@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using AgVas.Data;
 using AgVas.Inference;
 using AgVas.Tests.Training;
+using Xunit.Abstractions;
 
 namespace AgVas.Tests.Packaging;
 
