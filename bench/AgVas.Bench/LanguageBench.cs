@@ -89,7 +89,7 @@ internal static class LanguageBench
         var config = AgVasConfig.Preset(preset) with { ImageTokenId = tokenizer.TokenToId(AnchorTokens.Image)!.Value };
         using var model = new AgVasModel(config);
         LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, "tiny");
-        var predictor = new AgVasPredictor(model, tokenizer, new PredictorOptions { MaxNewTokens = newTokens });
+        var predictor = new AgVasInferenceModel(model, tokenizer, new PredictorOptions { MaxNewTokens = newTokens });
         var rng = new Random(1);
         RgbImage Image()
         {

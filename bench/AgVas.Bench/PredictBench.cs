@@ -8,7 +8,7 @@ namespace AgVas.Bench;
 
 /// <summary>
 /// Prediction speed of a model (a model directory, or a preset built fresh and saved): images/s through
-/// <see cref="Segmenter"/> for one caller and for several concurrent callers, and peak memory.
+/// <see cref="AnomalySegmenter"/> for one caller and for several concurrent callers, and peak memory.
 /// Args: [model dir or preset=tiny] [images=8] [image size=256] [mode=DirectSegmentation].
 /// Measured here (2 cores shared, Release): untrained tiny, 256² images, up to 96 generated tokens: 3.4 images/s
 /// (291 ms/image) from one caller, 3.8 images/s from 4 concurrent callers (the model runs under one lock; decoding
@@ -35,7 +35,7 @@ internal static class PredictBench
             var samples = TrainingSetup.Synthesize(new SynthSourceConfig { Count = count, Size = size }, dir, 0, Path.Combine(dir, "data"));
             var images = samples.Select(s => ImageIO.LoadRgb(s.ImagePath)).ToArray();
             var load = Stopwatch.StartNew();
-            using var segmenter = new Segmenter(ModelStore.Open(modelDir), mode);
+            using var segmenter = new AnomalySegmenter(AgVasInferenceModel.Load(modelDir), mode);
             Console.WriteLine($"model {model}: loaded in {load.Elapsed.TotalSeconds:F2} s; {count} images {size}x{size}, mode {mode}, threads {TorchSharp.torch.get_num_threads()}");
             segmenter.Segment(images[0]);
             var sw = Stopwatch.StartNew();

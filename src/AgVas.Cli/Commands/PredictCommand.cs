@@ -36,7 +36,7 @@ internal static class PredictCommand
 
     internal static Option<string> ModelOption() => new("--model")
     {
-        Description = $"Model directory (default: the embedded {ModelStore.DefaultModelPath})",
+        Description = $"Model directory (default: the embedded {AnomalySegmenter.DefaultModelPath})",
     };
 
     internal static Option<InstructionType> ModeOption() => new("--mode")
@@ -51,7 +51,7 @@ internal static class PredictCommand
         try
         {
             var samples = Datasets.Load(dataPath);
-            using var segmenter = new Segmenter(ModelStore.OpenOrDefault(modelDir), mode);
+            using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel));
             return Report(console, stderr, summary);
         }

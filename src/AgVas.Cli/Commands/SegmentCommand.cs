@@ -38,41 +38,12 @@ internal static class SegmentCommand
             var (images, missing) = Expand(inputs);
             foreach (var m in missing) stderr.WriteLine($"skipped: {m}: no such file or folder");
             if (images.Count == 0) throw new DataException(string.Join(", ", inputs), "no images found");
-            using var segmenter = new Segmenter(ModelStore.OpenOrDefault(modelDir), mode);
-            var records = new List<PredictionRecord>();
-            int failed = missing.Count;
-            foreach (var (path, name) in images)
-            {
-                cancel.ThrowIfCancellationRequested();
-                try
-                {
-                    var image = ImageIO.LoadRgb(path);
-                    var p = segmenter.Segment(image);
-                    PredictionFiles.WriteMapAndMask(outDir, name, p);
-                    PredictionFiles.WriteOverlay(outDir, name, image, p);
-                    var record = PredictionRecord.Of(name, p);
-                    records.Add(record);
-                    var area = p.AnomalyFraction.ToString("P2", CultureInfo.InvariantCulture);
-                    var facts = p.Facts.Geometry is { } g
-                        ? $", {g.Size.ToString().ToLowerInvariant()}, {g.ImageLocation} of the image, {g.RegionCount} region{(g.RegionCount == 1 ? "" : "s")}"
-                        : "";
-                    console.MarkupLine($"[bold]{Markup.Escape(name)}[/]: {(p.IsAnomalous ? "[red]anomalous[/]" : "[green]normal[/]")}, " +
-                        $"{p.AnomalyPixels} px ({area}){Markup.Escape(facts)}{(p.AnchorsForced ? " [yellow](anchors forced)[/]" : "")}");
-                    console.WriteLine($"  {p.Text}");
-                    if (record.RawTextConflicts is { Count: > 0 } conflicts)
-                        console.MarkupLine($"  [grey](the model's text contradicted the mask on {string.Join(", ", conflicts).ToLowerInvariant()}: " +
-                            $"rewritten; raw_text in {PredictionFiles.ResultsFile})[/]");
-                }
-                catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
-                {
-                    failed++;
-                    var message = e.Message.ReplaceLineEndings(" ");
-                    stderr.WriteLine($"skipped: {message}");
-                    records.Add(PredictionRecord.Failed(name, message));
-                }
-            }
-            PredictionFiles.WriteResults(outDir, records);
-            console.MarkupLine($"wrote {records.Count - (failed - missing.Count)} result(s) to {Markup.Escape(Path.GetFullPath(outDir))} " +
+            using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
+            var samples = images.Select(i => new Sample(i.Path, i.Name, "", false, [])).ToList();
+            var summary = DatasetPredictor.Run(segmenter, samples, outDir, progress: new PredictCommand.SyncProgress<PredictProgress>(
+                p => Print(console, stderr, p.Record)), cancellationToken: cancel, overlays: true);
+            int failed = missing.Count + summary.Failures.Count;
+            console.MarkupLine($"wrote {summary.Succeeded} result(s) to {Markup.Escape(Path.GetFullPath(outDir))} " +
                 $"(<name>_mask.png, <name>_overlay.png, <name>.npy, {PredictionFiles.ResultsFile})" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
             return failed > 0 ? PredictCommand.ExitSomeFailed : 0;
         }
@@ -86,6 +57,26 @@ internal static class SegmentCommand
             stderr.WriteLine("error: cancelled");
             return PredictCommand.ExitCancelled;
         }
+    }
+
+    /// <summary>Prints an image's verdict, area and facts and the answer agreeing with them, or why it was skipped.</summary>
+    private static void Print(IAnsiConsole console, TextWriter stderr, PredictionRecord r)
+    {
+        if (r.Error is not null)
+        {
+            stderr.WriteLine($"skipped: {r.Error}");
+            return;
+        }
+        var area = r.AnomalyFraction!.Value.ToString("P2", CultureInfo.InvariantCulture);
+        var facts = r.Facts?.Geometry is { } g
+            ? $", {g.Size.ToString().ToLowerInvariant()}, {g.ImageLocation} of the image, {g.RegionCount} region{(g.RegionCount == 1 ? "" : "s")}"
+            : "";
+        console.MarkupLine($"[bold]{Markup.Escape(r.Image)}[/]: {(r.AnomalyPixels > 0 ? "[red]anomalous[/]" : "[green]normal[/]")}, " +
+            $"{r.AnomalyPixels} px ({area}){Markup.Escape(facts)}{(r.AnchorsForced == true ? " [yellow](anchors forced)[/]" : "")}");
+        console.WriteLine($"  {r.Text}");
+        if (r.RawTextConflicts is { Count: > 0 } conflicts)
+            console.MarkupLine($"  [grey](the model's text contradicted the mask on {string.Join(", ", conflicts).ToLowerInvariant()}: " +
+                $"rewritten; raw_text in {PredictionFiles.ResultsFile})[/]");
     }
 
     /// <summary>Image files with their output names: a file is named by its file name, a folder's images by

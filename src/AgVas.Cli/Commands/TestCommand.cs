@@ -36,7 +36,7 @@ internal static class TestCommand
         {
             var samples = Datasets.Load(dataPath);
             var groups = EvalCommand.ParseGroups(groupTexts, samples, dataPath);
-            using var segmenter = new Segmenter(ModelStore.OpenOrDefault(modelDir), mode);
+            using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var result = PredictCommand.WithProgress(console, samples.Count,
                 progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel, groups: groups));
             int code = PredictCommand.Report(console, stderr, result.Predictions);

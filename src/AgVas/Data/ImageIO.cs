@@ -266,6 +266,8 @@ public static class ImageIO
 /// use it for bulk output such as <c>agvas synth</c>.</summary>
 public enum PngCompression
 {
+    /// <summary>Skia's default: all row filters, the smallest files.</summary>
     Smallest,
+    /// <summary>No row filter: several times faster, files about 5 % larger.</summary>
     Fast,
 }

@@ -12,6 +12,8 @@ namespace AgVas.Inference;
 /// </summary>
 public static class AnomalyMask
 {
+    /// <summary>M from P ([H, W] row-major): the regions of P &gt; <paramref name="threshold"/> that hold a pixel with
+    /// P &gt; <paramref name="seedThreshold"/> (equal thresholds: the paper's M = P &gt; threshold).</summary>
     public static BinaryMask FromMap(ReadOnlySpan<float> map, int width, int height, double threshold, double seedThreshold)
     {
         if (map.Length != width * height) throw new ArgumentException($"map has {map.Length} values, expected {width}x{height}", nameof(map));

@@ -6,6 +6,7 @@ using AgVas.Synthesis;
 namespace AgVas.Inference;
 
 /// <summary>A statement of an answer that the mask contradicts.</summary>
+/// <param name="Aspect">What the statement is about.</param>
 /// <param name="Statement">The words of the answer, e.g. "less than 1% of the image".</param>
 /// <param name="Mask">What the mask says instead, e.g. "large, 12.0 % of the image".</param>
 public sealed record AnswerConflict(AnswerAspect Aspect, string Statement, string Mask);
@@ -18,6 +19,7 @@ public sealed record AnswerCheck(IReadOnlyList<AnswerConflict> Conflicts, IReadO
     /// <summary>No statement contradicts the mask.</summary>
     public bool Agrees => Conflicts.Count == 0;
 
+    /// <summary>No statement about <paramref name="aspect"/> contradicts the mask.</summary>
     public bool AgreesOn(AnswerAspect aspect) => Conflicts.All(c => c.Aspect != aspect);
 
     /// <summary>The answer states the verdict and, for an anomaly, its location and size, all as the mask says.</summary>
@@ -35,8 +37,10 @@ public sealed record AnswerCheck(IReadOnlyList<AnswerConflict> Conflicts, IReadO
 /// </summary>
 public static class AnswerAgreement
 {
+    /// <summary>Checks <paramref name="text"/> against the facts of <paramref name="mask"/>.</summary>
     public static AnswerCheck Check(string text, BinaryMask mask) => Check(text, MaskFacts.Of(mask));
 
+    /// <summary>Checks every statement of <paramref name="text"/> in the answer vocabulary against <paramref name="facts"/>.</summary>
     public static AnswerCheck Check(string text, MaskFacts facts)
     {
         var conflicts = new List<AnswerConflict>();
@@ -129,9 +133,12 @@ public sealed record AnswerAgreementSummary(int Answers, int RawAgreeing, int Fi
 {
     /// <summary>Agreeing fraction of the raw texts; null without answers.</summary>
     public double? RawRate => Answers == 0 ? null : (double)RawAgreeing / Answers;
+    /// <summary>Agreeing fraction of the final answers; null without answers.</summary>
     public double? FinalRate => Answers == 0 ? null : (double)FinalAgreeing / Answers;
+    /// <summary>Fraction of the raw texts with no conflict on <paramref name="aspect"/>; null without answers.</summary>
     public double? RawRateOn(AnswerAspect aspect) => Answers == 0 ? null : (double)RawAgreeingByAspect[aspect] / Answers;
 
+    /// <summary>Counts the agreement of each raw text and final answer with its mask's facts.</summary>
     public static AnswerAgreementSummary Of(IEnumerable<(string Raw, string Final, MaskFacts Facts)> answers)
     {
         int n = 0, raw = 0, final = 0;

@@ -5,7 +5,19 @@ using AgVas.Synthesis;
 namespace AgVas.Inference;
 
 /// <summary>What an answer statement is about, for <see cref="AnswerAgreement"/> and <see cref="AnswerGrounding"/>.</summary>
-public enum AnswerAspect { Verdict, Location, Size, Regions, Shape }
+public enum AnswerAspect
+{
+    /// <summary>Normal or anomalous.</summary>
+    Verdict,
+    /// <summary>The 3×3 grid cell of the image.</summary>
+    Location,
+    /// <summary>Size class or area.</summary>
+    Size,
+    /// <summary>Number of regions.</summary>
+    Regions,
+    /// <summary>Round, line-like, irregular or scattered.</summary>
+    Shape,
+}
 
 /// <summary>
 /// The vocabulary of the Anomaly-Instruct answers (<see cref="InstructCurator"/>), in both directions: the patterns that

@@ -3,12 +3,13 @@ using AgVas.Text;
 
 namespace AgVas.Inference;
 
-/// <summary>Progress of a prediction run, reported after each image.</summary>
-public readonly record struct PredictProgress(int Done, int Total, int Failed, string Image);
+/// <summary>Progress of a prediction run, reported after each image with its record (answer and facts, or the error).</summary>
+public readonly record struct PredictProgress(int Done, int Total, int Failed, string Image, PredictionRecord Record);
 
 /// <summary>What a prediction run did: the records in dataset order and the images that failed (path and reason).</summary>
 public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecord> Records, IReadOnlyList<(string Image, string Error)> Failures)
 {
+    /// <summary>Images predicted and written.</summary>
     public int Succeeded => Records.Count - Failures.Count;
 
     /// <summary>How many raw model texts and final answers agree with their masks.</summary>
@@ -16,14 +17,17 @@ public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecor
 }
 
 /// <summary>
-/// <c>agvas predict</c> as a library call: segments every sample of a dataset and writes the prediction directory
-/// that the evaluator reads (<see cref="PredictionFiles"/>) plus <c>results.jsonl</c>. An image that cannot be read is
-/// recorded as failed and skipped; the others are processed.
+/// The one prediction-writing path (<c>agvas predict</c>, <c>segment</c>, <c>test</c>, validation during training): segments
+/// every sample and writes the prediction directory that the evaluator reads (<see cref="PredictionFiles"/>), with
+/// overlays on request, plus <c>results.jsonl</c>. An image that cannot be read is recorded as failed and skipped; the
+/// others are processed.
 /// </summary>
 public static class DatasetPredictor
 {
-    public static PredictSummary Run(Segmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
-        IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Predicts <paramref name="samples"/> into <paramref name="outDir"/> under their relative paths; with
+    /// <paramref name="overlays"/> also writes <c>_overlay.png</c> files.</summary>
+    public static PredictSummary Run(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
+        IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool overlays = false)
     {
         if (samples.Count == 0) throw new DataException(outDir, "empty dataset: nothing to predict");
         Directory.CreateDirectory(outDir);
@@ -35,8 +39,10 @@ public static class DatasetPredictor
             var sample = samples[i];
             try
             {
-                var prediction = segmenter.Segment(sample.ImagePath, mode);
+                var image = ImageIO.LoadRgb(sample.ImagePath);
+                var prediction = segmenter.Segment(image, mode);
                 PredictionFiles.WriteMapAndMask(outDir, sample.RelativePath, prediction);
+                if (overlays) PredictionFiles.WriteOverlay(outDir, sample.RelativePath, image, prediction);
                 records.Add(PredictionRecord.Of(sample.RelativePath, prediction));
             }
             catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
@@ -45,7 +51,7 @@ public static class DatasetPredictor
                 records.Add(PredictionRecord.Failed(sample.RelativePath, message));
                 failures.Add((sample.ImagePath, message));
             }
-            progress?.Report(new PredictProgress(i + 1, samples.Count, failures.Count, sample.RelativePath));
+            progress?.Report(new PredictProgress(i + 1, samples.Count, failures.Count, sample.RelativePath, records[^1]));
         }
         PredictionFiles.WriteResults(outDir, records);
         return new PredictSummary(outDir, records, failures);

@@ -21,6 +21,7 @@ public sealed record GenerationOptions
     /// <summary>Fed to rows that have ended while others go on; their outputs are discarded.</summary>
     public int PadId { get; init; }
 
+    /// <summary>Returns these options, or throws naming the first invalid field.</summary>
     public GenerationOptions Validate()
     {
         if (MaxNewTokens <= 0) throw new ArgumentException($"GenerationOptions.MaxNewTokens: must be positive, got {MaxNewTokens}");
@@ -54,6 +55,7 @@ public sealed class GenerationResult : IDisposable
     /// <summary>P, the (left-padded) prompt length.</summary>
     public int PromptLength { get; }
 
+    /// <summary>Disposes the hidden states.</summary>
     public void Dispose() => Hidden.Dispose();
 }
 
@@ -64,6 +66,7 @@ public static class Generation
     /// <param name="lm">The model; it should be in eval mode.</param>
     /// <param name="promptEmbeds">[B, P, D], left-padded.</param>
     /// <param name="promptMask">[B, P], 1 for real positions, 0 for padding; null means all real.</param>
+    /// <param name="options">Token budget, stop ids, the anchors required and the suffix forced without them.</param>
     public static GenerationResult Greedy(ILlmCausal lm, Tensor promptEmbeds, Tensor? promptMask, GenerationOptions options)
     {
         options.Validate();

@@ -4,7 +4,13 @@ using AgVas.Synthesis;
 namespace AgVas.Inference;
 
 /// <summary>The image-level judgement a mask stands for: an empty mask is a normal image.</summary>
-public enum Verdict { Normal, Anomalous }
+public enum Verdict
+{
+    /// <summary>The mask is empty.</summary>
+    Normal,
+    /// <summary>The mask has at least one pixel.</summary>
+    Anomalous,
+}
 
 /// <summary>
 /// What a predicted mask says, computed by the code that writes the training answers
@@ -20,6 +26,7 @@ public enum Verdict { Normal, Anomalous }
 /// <param name="Geometry">Area, size class, location and shape of the mask; null for a normal image.</param>
 public sealed record MaskFacts(Verdict Verdict, int AnomalyPixels, double AreaFraction, int RegionCount, MaskGeometry? Geometry)
 {
+    /// <summary>The facts of <paramref name="mask"/>.</summary>
     public static MaskFacts Of(BinaryMask mask)
     {
         if (mask.CountPositive() == 0) return new MaskFacts(Verdict.Normal, 0, 0, 0, null);
@@ -27,6 +34,7 @@ public sealed record MaskFacts(Verdict Verdict, int AnomalyPixels, double AreaFr
         return new MaskFacts(Verdict.Anomalous, g.Pixels, g.AreaFraction, g.RegionCount, g);
     }
 
+    /// <summary>True when the mask is not empty.</summary>
     public bool IsAnomalous => Verdict == Verdict.Anomalous;
 
     /// <summary>Tiny / small / medium / large (<see cref="MaskAttributes.ClassifySize"/>); null for a normal image.</summary>

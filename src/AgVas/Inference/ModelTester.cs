@@ -16,9 +16,12 @@ public sealed record TestResult(PredictSummary Predictions, EvaluationReport Rep
 /// </summary>
 public static class ModelTester
 {
+    /// <summary>The predictions' subdirectory of the output directory.</summary>
     public const string PredictionsDir = "predictions";
 
-    public static TestResult Run(Segmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
+    /// <summary>Predicts <paramref name="samples"/> into <c>&lt;outDir&gt;/predictions</c> and scores them; writes the reports
+    /// when <paramref name="writeReports"/>.</summary>
+    public static TestResult Run(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
         IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool writeReports = true,
         IEnumerable<(string Name, IReadOnlyList<string> Categories)>? groups = null)
     {

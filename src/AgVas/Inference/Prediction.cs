@@ -1,5 +1,8 @@
 using AgVas.Data;
+using AgVas.Modeling;
 using AgVas.Text;
+using AgVas.Visualization;
+using TorchSharp;
 
 namespace AgVas.Inference;
 
@@ -10,14 +13,12 @@ namespace AgVas.Inference;
 /// two-channel softmax of the relative maps, <see cref="Map"/> = α·P_seg + (1−α)·P_ano and <see cref="Mask"/> = P &gt; threshold.
 /// <see cref="Facts"/> are the mask's verdict, size, location and regions; <see cref="Text"/> is the answer made to agree
 /// with them (<see cref="AnswerGrounding"/>) and <see cref="RawText"/> the model's generation as it came.
+/// <see cref="SaveMask"/>, <see cref="SaveMap"/> and <see cref="SaveOverlay"/> write it, each file atomically.
 /// </summary>
 public sealed class Prediction
 {
-    /// <summary>α of the fusion P = α·P_seg + (1−α)·P_ano (AGVAS.md §2).</summary>
-    public const float DefaultAlpha = 0.5f;
-    /// <summary>The mask threshold on P (AGVAS.md §2).</summary>
-    public const float DefaultThreshold = 0.5f;
-
+    /// <summary>A prediction from its maps and mask (all [H, W] row-major at the image size) and the generated text, which
+    /// is grounded in the mask's facts here.</summary>
     public Prediction(int width, int height, float[] pSeg, float[] pNor, float[] pAno, float[] map, BinaryMask mask, string text, bool anchorsForced, InstructionType mode)
     {
         if (width <= 0 || height <= 0) throw new ArgumentOutOfRangeException(nameof(width), $"size must be positive, got {width}x{height}");
@@ -31,6 +32,7 @@ public sealed class Prediction
         PNor = pNor;
         PAno = pAno;
         Map = map;
+        Score = map.Max();
         Mask = mask;
         RawText = text;
         Facts = MaskFacts.Of(mask);
@@ -39,26 +41,34 @@ public sealed class Prediction
         Mode = mode;
     }
 
-    /// <summary>Fuses the per-anchor maps into P and thresholds it into M (<see cref="AnomalyMask"/>; a seed threshold
-    /// of null is the threshold itself: the paper's rule).</summary>
+    /// <summary>Fuses the per-anchor maps [H, W] into P (<see cref="AgmdOutput.Fuse"/>) and thresholds it into M
+    /// (<see cref="AnomalyMask"/>) with α, the threshold and the seed threshold of <paramref name="agmd"/> (default: the paper's).</summary>
     public static Prediction FromAnchorMaps(int width, int height, float[] pSeg, float[] pNor, float[] pAno, string text, bool anchorsForced,
-        InstructionType mode, float alpha = DefaultAlpha, float threshold = DefaultThreshold, float? seedThreshold = null)
+        InstructionType mode, AgmdConfig? agmd = null)
     {
         if (pSeg.Length != width * height) throw new ArgumentException($"maps have {pSeg.Length} values, expected {width}x{height}", nameof(pSeg));
-        var map = new float[pSeg.Length];
-        for (int i = 0; i < map.Length; i++) map[i] = alpha * pSeg[i] + (1 - alpha) * pAno[i];
-        var mask = AnomalyMask.FromMap(map, width, height, threshold, seedThreshold ?? threshold);
+        agmd ??= new AgmdConfig();
+        using var scope = torch.NewDisposeScope();
+        var map = AgmdOutput.Fuse(torch.tensor(pSeg), torch.tensor(pAno), agmd.Alpha).data<float>().ToArray();     // [H·W]
+        var mask = AnomalyMask.FromMap(map, width, height, agmd.Threshold, agmd.SeedThreshold);
         return new Prediction(width, height, pSeg, pNor, pAno, map, mask, text, anchorsForced, mode);
     }
 
+    /// <summary>Image width W in pixels.</summary>
     public int Width { get; }
+    /// <summary>Image height H in pixels.</summary>
     public int Height { get; }
     /// <summary>M: the binary anomaly mask; empty for an image the model judges normal.</summary>
     public BinaryMask Mask { get; }
     /// <summary>P: the fused continuous anomaly map in [0, 1].</summary>
     public float[] Map { get; }
+    /// <summary>The image's anomaly score: the maximum of <see cref="Map"/>.</summary>
+    public float Score { get; }
+    /// <summary>P_seg = sigmoid of the absolute (SEG) map, [H, W].</summary>
     public float[] PSeg { get; }
+    /// <summary>P_nor, the normal channel of the relative (NOR, ANO) softmax, [H, W].</summary>
     public float[] PNor { get; }
+    /// <summary>P_ano, the anomalous channel of the relative (NOR, ANO) softmax, [H, W].</summary>
     public float[] PAno { get; }
     /// <summary>What the mask says: verdict, area, size class, grid location, region count and shape (<see cref="MaskFacts"/>).</summary>
     public MaskFacts Facts { get; }
@@ -79,14 +89,33 @@ public sealed class Prediction
     public int AnomalyPixels => Mask.CountPositive();
     /// <summary>Fraction of the image in the mask.</summary>
     public double AnomalyFraction => (double)AnomalyPixels / (Width * Height);
+    /// <summary>Normal when the mask is empty, else anomalous.</summary>
+    public Verdict Verdict => Facts.Verdict;
+    /// <summary>True when the mask is not empty.</summary>
     public bool IsAnomalous => AnomalyPixels > 0;
+
+    /// <summary>Writes <see cref="Mask"/> as an 8-bit grey PNG (255 = anomaly), atomically.</summary>
+    public void SaveMask(string path) => ImageIO.SaveMaskPng(Mask, path);
+
+    /// <summary>Writes <see cref="Map"/> as a NumPy <c>.npy</c> file (float32 [H, W]), atomically.</summary>
+    public void SaveMap(string path) => Npy.Write(path, NpyArray.FromSingle(Map, Height, Width));
+
+    /// <summary>The overlay: <paramref name="image"/> (the image this prediction is of) with <see cref="Map"/> as a heat
+    /// layer and the mask's contour in red.</summary>
+    public RgbImage RenderOverlay(RgbImage image) => Overlay.Render(image, Mask, heatMap: Map);
+
+    /// <summary>Writes <see cref="RenderOverlay"/> as PNG, atomically.</summary>
+    public void SaveOverlay(string path, RgbImage image) => Overlay.Save(path, image, Mask, heatMap: Map);
 }
 
 /// <summary>
-/// A model that answers one image: decode, ask in <paramref name="mode"/>, segment, post-process to the image's size.
-/// Implementations need not be thread-safe; <see cref="Segmenter"/> serialises calls.
+/// A model that answers one image: decode, ask in an instruction type, segment, post-process to the image's size.
+/// Implementations need not be thread-safe; <see cref="AnomalySegmenter"/> serialises calls.
 /// </summary>
 public interface ISegmentationModel
 {
+    /// <summary>Answers <paramref name="image"/> asked in <paramref name="mode"/>, at the image's size.</summary>
+    /// <param name="image">The image, [H, W, 3].</param>
+    /// <param name="mode">The instruction type of the question.</param>
     Prediction Predict(RgbImage image, InstructionType mode);
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using AgVas.Data;
-using AgVas.Visualization;
 
 namespace AgVas.Inference;
 
@@ -13,16 +12,30 @@ namespace AgVas.Inference;
 /// (round, line-like, irregular, scattered), <c>orientation</c> (of a line-like shape; these are null for a normal image), then <c>width</c>,
 /// <c>height</c>, <c>mode</c>; or <c>image</c> and <c>error</c>.</summary>
 /// <param name="Image">The image's path relative to the dataset (predict) or as given (segment).</param>
+/// <param name="Text">The answer, agreeing with the mask; null on error.</param>
+/// <param name="AnchorsForced">Whether the anchors were forced.</param>
+/// <param name="AnomalyPixels">Mask pixels.</param>
+/// <param name="AnomalyFraction">Mask pixels / image pixels.</param>
+/// <param name="Width">Image width.</param>
+/// <param name="Height">Image height.</param>
+/// <param name="Mode">The instruction type's name.</param>
+/// <param name="Error">Why the image failed; null otherwise.</param>
+/// <param name="RawText">The model's generation as it came.</param>
+/// <param name="Facts">The mask's facts.</param>
+/// <param name="RawTextConflicts">The aspects on which the raw text contradicts the mask.</param>
 public sealed record PredictionRecord(string Image, string? Text, bool? AnchorsForced, int? AnomalyPixels, double? AnomalyFraction,
     int? Width, int? Height, string? Mode, string? Error, string? RawText = null, MaskFacts? Facts = null,
     IReadOnlyList<AnswerAspect>? RawTextConflicts = null)
 {
+    /// <summary>The record of a prediction of <paramref name="image"/>.</summary>
     public static PredictionRecord Of(string image, Prediction p) =>
         new(image, p.Text, p.AnchorsForced, p.AnomalyPixels, p.AnomalyFraction, p.Width, p.Height, p.Mode.ToString(), null, p.RawText, p.Facts,
             AnswerAgreement.Check(p.RawText, p.Facts).Conflicts.Select(c => c.Aspect).Distinct().Order().ToList());
 
+    /// <summary>The record of an image that could not be predicted.</summary>
     public static PredictionRecord Failed(string image, string error) => new(image, null, null, null, null, null, null, null, error);
 
+    /// <summary>The record as one JSON line (fields above).</summary>
     public string ToJson()
     {
         var o = new JsonObject { ["image"] = Image };
@@ -62,7 +75,9 @@ public sealed record PredictionRecord(string Image, string? Text, bool? AnchorsF
 /// </summary>
 public static class PredictionFiles
 {
+    /// <summary>The answers' file name, one JSON record per line.</summary>
     public const string ResultsFile = "results.jsonl";
+    /// <summary>Ending of an overlay's file name.</summary>
     public const string OverlaySuffix = "_overlay.png";
 
     /// <summary><paramref name="relativePath"/> without its extension, under <paramref name="outDir"/>.</summary>
@@ -74,20 +89,23 @@ public static class PredictionFiles
         return Path.Combine(outDir, relativePath[..^extension.Length]);
     }
 
+    /// <summary>Where the map of <paramref name="relativePath"/> goes.</summary>
     public static string MapPath(string outDir, string relativePath) => Stem(outDir, relativePath) + Evaluation.PredictionDirectory.MapExtension;
+    /// <summary>Where the mask of <paramref name="relativePath"/> goes.</summary>
     public static string MaskPath(string outDir, string relativePath) => Stem(outDir, relativePath) + Evaluation.PredictionDirectory.MaskSuffix;
+    /// <summary>Where the overlay of <paramref name="relativePath"/> goes.</summary>
     public static string OverlayPath(string outDir, string relativePath) => Stem(outDir, relativePath) + OverlaySuffix;
 
     /// <summary>Writes the map (.npy) and the mask (_mask.png).</summary>
     public static void WriteMapAndMask(string outDir, string relativePath, Prediction p)
     {
-        Npy.Write(MapPath(outDir, relativePath), NpyArray.FromSingle(p.Map, p.Height, p.Width));
-        ImageIO.SaveMaskPng(p.Mask, MaskPath(outDir, relativePath));
+        p.SaveMap(MapPath(outDir, relativePath));
+        p.SaveMask(MaskPath(outDir, relativePath));
     }
 
     /// <summary>Writes the overlay: the mask contour in red over P as a heat layer.</summary>
     public static void WriteOverlay(string outDir, string relativePath, RgbImage image, Prediction p) =>
-        Overlay.Save(OverlayPath(outDir, relativePath), image, p.Mask, heatMap: p.Map);
+        p.SaveOverlay(OverlayPath(outDir, relativePath), image);
 
     /// <summary>Writes <c>results.jsonl</c> (one line per record, in order), atomically.</summary>
     public static void WriteResults(string outDir, IEnumerable<PredictionRecord> records)

@@ -131,7 +131,7 @@ public sealed class SceneSource : INormalSource
 }
 
 /// <summary>Resolves a normal-image source by name: <c>procedural</c> (textures), <c>scenes</c> (objects on
-/// backgrounds) or a dataset path (<see cref="Datasets.Load"/>, relative to <paramref name="baseDir"/> when given; its
+/// backgrounds) or a dataset path (<see cref="Datasets.Load"/>, relative to a base directory when given; its
 /// normal samples only — anomalous images' real defects would be missing from the new masks).</summary>
 public static class NormalSources
 {

@@ -1,7 +1,7 @@
 namespace AgVas.Synthesis;
 
 /// <summary>2-D gradient (Perlin) noise with fractal octaves, as DRAEM uses to shape its anomaly masks.
-/// Each instance draws its own gradient table from a seed; <see cref="Fill"/> writes a whole field at once.</summary>
+/// Each instance draws its own gradient table from a seed; <c>Fill</c> writes a whole field at once.</summary>
 public sealed class PerlinNoise
 {
     private const int TableSize = 256;

@@ -13,26 +13,18 @@ namespace AgVas.Training;
 /// <see cref="AgVasModel"/> as the training loop and the validator see it: a batch of loaded examples becomes the two
 /// encoder inputs, the masks in the pixel encoder's frame and the ChatML ids of each conversation (with LLaVA-OneVision's
 /// system turn, as <see cref="GenerationPrompts"/> asks at inference); the model's L_txt and per-anchor BCE/Dice are
-/// weighted by the config's loss weights. Prediction goes through <see cref="AgVasPredictor"/>.
+/// weighted by the config's loss weights. It wraps the inference model, which predicts (<see cref="AgVasInferenceModel"/>).
 /// </summary>
-public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, IDisposable
+public sealed class AgVasTrainingModel(AgVasInferenceModel inference) : ITrainableModel, ISegmentationModel, IDisposable
 {
     static AgVasTrainingModel() => HeapTuning.Apply();
 
     /// <summary>Text tokens per example assumed by <see cref="TrainingFlopsPerExample"/> (prompt + answer).</summary>
     public const int AssumedTextTokens = 64;
 
-    private readonly AgVasPredictor predictor;
-
-    public AgVasTrainingModel(AgVasModel model, Qwen2Tokenizer tokenizer, PredictorOptions? options = null)
-    {
-        Model = model;
-        Tokenizer = tokenizer;
-        predictor = new AgVasPredictor(model, tokenizer, options);
-    }
-
-    public AgVasModel Model { get; }
-    public Qwen2Tokenizer Tokenizer { get; }
+    public AgVasInferenceModel Inference { get; } = inference;
+    public AgVasModel Model => Inference.Model;
+    public Qwen2Tokenizer Tokenizer => Inference.Tokenizer;
     public nn.Module Module => Model;
 
     public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters() => Model.TrainableParameters();
@@ -87,21 +79,13 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
         }
     }
 
-    public Prediction Predict(RgbImage image, InstructionType mode)
-    {
-        var p = predictor.Predict([image], mode)[0];
-        return new Prediction(p.Width, p.Height, p.PSeg, p.PNor, p.PAno, p.P, p.Mask, p.Text, p.AnchorsForced, mode);
-    }
+    public Prediction Predict(RgbImage image, InstructionType mode) => Inference.Predict(image, mode);
 
     public void Save(string directory) => AgVasModelDirectory.Save(directory, Model, Tokenizer);
 
     /// <summary>Opens a model directory (<see cref="AgVasModelDirectory"/>).</summary>
-    public static AgVasTrainingModel Load(string directory, PredictorOptions? options = null)
-    {
-        var (model, tokenizer) = AgVasModelDirectory.Load(directory);
-        model.eval();
-        return new AgVasTrainingModel(model, tokenizer, options);
-    }
+    public static AgVasTrainingModel Load(string directory, PredictorOptions? options = null) =>
+        new(AgVasInferenceModel.Load(directory, options));
 
     /// <summary>A fresh model of a preset with random weights (seeded); only <c>tiny</c> ships its tokenizer.</summary>
     public static AgVasTrainingModel Create(string preset, long seed, PredictorOptions? options = null)
@@ -113,8 +97,8 @@ public sealed class AgVasTrainingModel : ITrainableModel, ISegmentationModel, ID
         var tokenizer = Qwen2Tokenizer.Tiny();
         LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, "tiny tokenizer");
         manual_seed(seed);
-        return new AgVasTrainingModel(new AgVasModel(config), tokenizer, options);
+        return new AgVasTrainingModel(new AgVasInferenceModel(new AgVasModel(config), tokenizer, options));
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose() => Inference.Dispose();
 }

@@ -17,7 +17,7 @@ public sealed class SegmentationValidator(IReadOnlyList<Sample> samples, string 
     {
         if (model is not ISegmentationModel segmentation)
             throw new InvalidOperationException($"{model.GetType().Name} cannot predict, so it cannot be validated");
-        using var segmenter = new Segmenter(segmentation, ownsModel: false);
+        using var segmenter = new AnomalySegmenter(segmentation, ownsModel: false);
         var result = ModelTester.Run(segmenter, samples, Path.Combine(runDir, DirectoryName), cancellationToken: cancellationToken, writeReports: false);
         var mean = result.Report.Mean;
         var metrics = new Dictionary<string, double?>();

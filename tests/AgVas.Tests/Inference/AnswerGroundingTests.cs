@@ -243,7 +243,7 @@ public class AnswerGroundingTests
             var data = Path.Combine(dir, "data");
             new AgVas.Tests.Training.BlobSource(6, 32, 5).WriteMvtec(data);
             var samples = Datasets.Load(data);
-            using var segmenter = new Segmenter(new FixedAnswerModel(ModelAnswer));
+            using var segmenter = new AnomalySegmenter(new FixedAnswerModel(ModelAnswer));
             var result = ModelTester.Run(segmenter, samples, Path.Combine(dir, "out"));
             Assert.Equal(1.0, result.Predictions.Answers.FinalRate);
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "out", ReportWriter.JsonFile)));
@@ -266,7 +266,7 @@ public class AnswerGroundingTests
         {
             var map = new float[image.Width * image.Height];
             for (int i = 0; i < map.Length; i++) map[i] = (image.Pixels[3 * i] + image.Pixels[3 * i + 1] + image.Pixels[3 * i + 2]) / (3 * 255f);
-            return Prediction.FromAnchorMaps(image.Width, image.Height, map, map.Select(v => 1 - v).ToArray(), map, text, false, mode, threshold: 0.9f);
+            return Prediction.FromAnchorMaps(image.Width, image.Height, map, map.Select(v => 1 - v).ToArray(), map, text, false, mode, new AgVas.Modeling.AgmdConfig(Threshold: 0.9, SeedThreshold: 0.9));
         }
     }
 

@@ -18,8 +18,8 @@ public sealed class EmbeddedModelTests : IDisposable
     [Fact]
     public void TheDefaultModelIsFoundAndIsTheTinyPresetWithItsCard()
     {
-        var located = Path.GetFullPath(ModelStore.LocateDefault());
-        Assert.EndsWith(Path.Combine("models", "agvas-tiny"), located);
+        var located = Path.GetFullPath(AnomalySegmenter.LocateDefaultModel());
+        Assert.EndsWith(AnomalySegmenter.DefaultModelPath.Replace('/', Path.DirectorySeparatorChar), located);
         Assert.True(File.Exists(Path.Combine(located, "README.md")), "the model card is missing");
         var config = AgVas.Modeling.AgVasConfig.FromJson(File.ReadAllText(Path.Combine(located, AgVasModelDirectory.ConfigFileName)), "agvas_config.json");
         Assert.Equal(AgVas.Modeling.AgVasConfig.Preset("tiny").Llm, config.Llm);

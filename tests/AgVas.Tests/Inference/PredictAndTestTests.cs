@@ -21,7 +21,7 @@ public sealed class PredictAndTestTests : IDisposable
         Directory.CreateDirectory(Path.Combine(data, "blobs", "test", "good"));
         File.WriteAllBytes(Path.Combine(data, "blobs", "test", "good", "zz_broken.png"), [0x89, 0x50, 0x4E, 0x47, 0, 0]);
         var samples = Datasets.Load(data);
-        using var segmenter = new Segmenter(new TinyConvSegmenter(3));
+        using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(3));
         var outDir = Path.Combine(dir, "pred");
         var summary = DatasetPredictor.Run(segmenter, samples, outDir);
 
@@ -49,7 +49,7 @@ public sealed class PredictAndTestTests : IDisposable
     [Fact]
     public void EmptyDatasetIsAClearError()
     {
-        using var segmenter = new Segmenter(new TinyConvSegmenter(3));
+        using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(3));
         Assert.Contains("empty dataset", Assert.Throws<DataException>(() => DatasetPredictor.Run(segmenter, [], dir)).Message);
         Directory.CreateDirectory(Path.Combine(dir, "empty"));
         Assert.Contains("empty dataset", Assert.Throws<DataException>(() => Datasets.Load(Path.Combine(dir, "empty"))).Message);
@@ -66,7 +66,7 @@ public sealed class PredictAndTestTests : IDisposable
 
         TestResult Score(TinyConvSegmenter model, string name)
         {
-            using var segmenter = new Segmenter(model, ownsModel: false);
+            using var segmenter = new AnomalySegmenter(model, ownsModel: false);
             return ModelTester.Run(segmenter, samples, Path.Combine(dir, name));
         }
 

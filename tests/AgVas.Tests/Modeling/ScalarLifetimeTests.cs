@@ -65,7 +65,7 @@ public class ScalarLifetimeTests
     {
         var (model, tokenizer) = AgVasModelTests.Tiny(21);
         using var _ = model;
-        var predictor = new AgVasPredictor(model, tokenizer, new PredictorOptions { MaxNewTokens = 6 });
+        var predictor = new AgVasInferenceModel(model, tokenizer, new PredictorOptions { MaxNewTokens = 6 });
         var image = AgVasModelTests.RandomImage(48, 40, 2);
         var first = predictor.Predict([image], InstructionType.DirectSegmentation)[0];
         float firstLoss = TinyLoss(model, tokenizer, image);
@@ -73,7 +73,7 @@ public class ScalarLifetimeTests
         {
             var p = predictor.Predict([image], InstructionType.DirectSegmentation)[0];
             Assert.Equal(first.Text, p.Text);
-            Assert.Equal(first.P, p.P);
+            Assert.Equal(first.Map, p.Map);
             Assert.Equal(first.PSeg, p.PSeg);
             Assert.Equal(first.Mask.Data, p.Mask.Data);
             Assert.Equal(firstLoss, TinyLoss(model, tokenizer, image));

@@ -36,7 +36,7 @@ public sealed class AgVasTrainingTests(ITestOutputHelper output) : IDisposable
 
         TestResult Score(AgVasTrainingModel model, string name)
         {
-            using var segmenter = new Segmenter(model, ownsModel: false);
+            using var segmenter = new AnomalySegmenter(model, ownsModel: false);
             return ModelTester.Run(segmenter, test, Path.Combine(dir, name), InstructionType.DirectSegmentation);
         }
 
@@ -54,7 +54,7 @@ public sealed class AgVasTrainingTests(ITestOutputHelper output) : IDisposable
 
         // The final directory is what predict/segment/test load.
         using var loaded = AgVasTrainingModel.Load(result.FinalModelDir, Short);
-        using var segmenter = new Segmenter(loaded, ownsModel: false);
+        using var segmenter = new AnomalySegmenter(loaded, ownsModel: false);
         var image = ImageIO.LoadRgb(test[0].ImagePath);
         var p = segmenter.Segment(image);
         Assert.Equal((image.Width, image.Height), (p.Width, p.Height));

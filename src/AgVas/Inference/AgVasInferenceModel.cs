@@ -1,3 +1,4 @@
+using AgVas.Checkpoints;
 using AgVas.Data;
 using AgVas.Modeling;
 using AgVas.Text;
@@ -6,43 +7,31 @@ using static TorchSharp.torch;
 
 namespace AgVas.Inference;
 
-/// <summary>One image's result (AGVAS.md §2): the answer text, the per-anchor maps P_seg, P_nor, P_ano, the fused map
-/// P = α·P_seg + (1−α)·P_ano and the mask M = P &gt; threshold (with the seed threshold's hysteresis,
-/// <see cref="AnomalyMask"/>), all at the image's original size (row-major H×W).</summary>
-public sealed class AgVasPrediction
-{
-    public required string Text { get; init; }
-    /// <summary>True when the model did not emit all three anchors and " [NOR] [ANO] [SEG]" was forced at the end.</summary>
-    public required bool AnchorsForced { get; init; }
-    public required int Width { get; init; }
-    public required int Height { get; init; }
-    public required float[] PSeg { get; init; }
-    public required float[] PNor { get; init; }
-    public required float[] PAno { get; init; }
-    public required float[] P { get; init; }
-    public required BinaryMask Mask { get; init; }
-}
-
-/// <summary>Options of <see cref="AgVasPredictor"/>.</summary>
+/// <summary>Options of <see cref="AgVasInferenceModel"/>.</summary>
 public sealed record PredictorOptions
 {
+    /// <summary>The most tokens generated per answer before the anchors are forced.</summary>
     public int MaxNewTokens { get; init; } = 96;
 }
 
-/// <summary>The library entry point for segmentation: images (+ optional questions) → <see cref="AgVasPrediction"/>.
-/// Greedy decoding with the KV cache; the anchors' states come from the generation's hidden states by the same rule as
+/// <summary>An AG-VAS model ready for inference: <see cref="AgVasModel"/> with its tokenizer, images (+ optional questions)
+/// → <see cref="Prediction"/>. Greedy decoding with the KV cache; the anchors' states come from the generation's hidden states by the same rule as
 /// in training (<see cref="LlmAnchorStates"/>). A model that stops without all three anchors gets " [NOR] [ANO] [SEG]"
-/// appended (teacher-forced through the LLM) and the prediction is flagged <see cref="AgVasPrediction.AnchorsForced"/>.
-/// Each call runs under no_grad in its own dispose scope, so memory stays flat over any number of images.</summary>
-public sealed class AgVasPredictor
+/// appended (teacher-forced through the LLM) and the prediction is flagged <see cref="Prediction.AnchorsForced"/>.
+/// Each call runs under no_grad in its own dispose scope, so memory stays flat over any number of images.
+/// Not thread-safe (<see cref="AnomalySegmenter"/> serialises calls); disposing it disposes the model.</summary>
+public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
 {
+    static AgVasInferenceModel() => HeapTuning.Apply();
+
     private readonly AgVasModel model;
     private readonly Qwen2Tokenizer tokenizer;
     private readonly PredictorOptions options;
     private readonly int[] stopIds;
     private readonly int[] forcedSuffix;
 
-    public AgVasPredictor(AgVasModel model, Qwen2Tokenizer tokenizer, PredictorOptions? options = null)
+    /// <summary>Wraps a built model and its tokenizer; throws when the tokenizer's anchor and image ids are not the model's.</summary>
+    public AgVasInferenceModel(AgVasModel model, Qwen2Tokenizer tokenizer, PredictorOptions? options = null)
     {
         this.model = model;
         this.tokenizer = tokenizer;
@@ -59,9 +48,26 @@ public sealed class AgVasPredictor
         forcedSuffix = tokenizer.Encode(" " + AnchorTokens.Suffix);
     }
 
+    /// <summary>Opens a model directory (<see cref="AgVasModelDirectory"/>); a missing, truncated or inconsistent directory is
+    /// a <see cref="CheckpointException"/> (or <see cref="TokenizerException"/>) naming the file.</summary>
+    public static AgVasInferenceModel Load(string directory, PredictorOptions? options = null)
+    {
+        var (model, tokenizer) = AgVasModelDirectory.Load(directory);
+        model.eval();
+        return new AgVasInferenceModel(model, tokenizer, options);
+    }
+
+    /// <summary>The network.</summary>
+    public AgVasModel Model => model;
+    /// <summary>Its tokenizer, with the anchor tokens.</summary>
+    public Qwen2Tokenizer Tokenizer => tokenizer;
+
+    /// <summary>Predicts one image in <paramref name="mode"/>.</summary>
+    public Prediction Predict(RgbImage image, InstructionType mode) => Predict([image], mode)[0];
+
     /// <summary>Predicts a batch of images in one mode. <paramref name="questions"/>: per image, a question replacing the
     /// mode's default (null entries use the default).</summary>
-    public IReadOnlyList<AgVasPrediction> Predict(IReadOnlyList<RgbImage> images, InstructionType mode, IReadOnlyList<string?>? questions = null)
+    public IReadOnlyList<Prediction> Predict(IReadOnlyList<RgbImage> images, InstructionType mode, IReadOnlyList<string?>? questions = null)
     {
         if (images.Count == 0) return [];
         if (questions is not null && questions.Count != images.Count)
@@ -89,7 +95,7 @@ public sealed class AgVasPredictor
         using var decoded = model.DecodeMasks(fp, states);
         var maps = stack([decoded.PSeg, decoded.PNor, decoded.PAno, decoded.P], dim: 1);        // [B, 4, h, w]
 
-        var predictions = new List<AgVasPrediction>(images.Count);
+        var predictions = new List<Prediction>(images.Count);
         var agmd = model.Config.Vision.Agmd;
         for (int r = 0; r < b; r++)
         {
@@ -98,19 +104,13 @@ public sealed class AgVasPredictor
                 image.Height, image.Width)[0];                                                   // [4, H, W]
             float[] Channel(int c) => full4[c].contiguous().data<float>().ToArray();
             var fused = Channel(3);
-            predictions.Add(new AgVasPrediction
-            {
-                Text = tokenizer.Decode(result.Tokens[r]),
-                AnchorsForced = result.Forced[r],
-                Width = image.Width,
-                Height = image.Height,
-                PSeg = Channel(0),
-                PNor = Channel(1),
-                PAno = Channel(2),
-                P = fused,
-                Mask = AnomalyMask.FromMap(fused, image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
-            });
+            predictions.Add(new Prediction(image.Width, image.Height, Channel(0), Channel(1), Channel(2), fused,
+                AnomalyMask.FromMap(fused, image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
+                tokenizer.Decode(result.Tokens[r]), result.Forced[r], mode));
         }
         return predictions;
     }
+
+    /// <summary>Disposes the model.</summary>
+    public void Dispose() => model.Dispose();
 }

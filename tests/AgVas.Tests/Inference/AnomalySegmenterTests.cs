@@ -1,12 +1,13 @@
 using AgVas.Data;
 using AgVas.Inference;
+using AgVas.Modeling;
 using AgVas.Tests.Training;
 using AgVas.Text;
 using TorchSharp;
 
 namespace AgVas.Tests.Inference;
 
-public class SegmenterTests
+public class AnomalySegmenterTests
 {
     [Fact]
     public void FusesAnchorMapsWithAlphaAndThresholds()
@@ -18,12 +19,13 @@ public class SegmenterTests
         Assert.Equal(1, p.AnomalyPixels);
         Assert.Equal(0.25, p.AnomalyFraction);
         Assert.True(p.AnchorsForced);
-        var q = Prediction.FromAnchorMaps(2, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation, alpha: 1f, threshold: 0.1f);
+        var q = Prediction.FromAnchorMaps(2, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation,
+            new AgmdConfig(Alpha: 1, Threshold: 0.1, SeedThreshold: 0.1));
         Assert.Equal(seg, q.Map);
         Assert.Equal([true, true, true, false], q.Mask.Data);
         Assert.Throws<ArgumentException>(() => Prediction.FromAnchorMaps(3, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation));
         // A seed threshold above every value of P empties the mask (hysteresis, AnomalyMask).
-        var r = Prediction.FromAnchorMaps(2, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation, seedThreshold: 0.95f);
+        var r = Prediction.FromAnchorMaps(2, 2, seg, nor, ano, "", false, InstructionType.DirectSegmentation, new AgmdConfig(SeedThreshold: 0.95));
         Assert.Equal(0, r.AnomalyPixels);
         Assert.Equal(p.Map, r.Map);
     }
@@ -33,7 +35,7 @@ public class SegmenterTests
     {
         var source = new BlobSource(12, 40, 3);
         var images = Enumerable.Range(0, 12).Select(i => source.Load(i).Image).ToArray();
-        using var segmenter = new Segmenter(new TinyConvSegmenter(2));
+        using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(2));
         var sequential = images.Select(i => segmenter.Segment(i)).ToArray();
         var parallel = new Prediction[images.Length];
         Parallel.For(0, images.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = segmenter.Segment(images[i]));
@@ -55,11 +57,11 @@ public class SegmenterTests
             var image = new BlobSource(1, 30, 9, normalRatio: 0).Load(0).Image;
             var path = Path.Combine(dir, "a.png");
             ImageIO.SaveRgbPng(image, path);
-            using var segmenter = new Segmenter(new TinyConvSegmenter(2), InstructionType.SegmentThenExplain);
+            using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(2), InstructionType.SegmentThenExplain);
             var fromFile = segmenter.Segment(path);
             using var stream = File.OpenRead(path);
             var fromStream = segmenter.Segment(stream, "a.png");
-            var fromBuffer = segmenter.Segment(image.Pixels, image.Width, image.Height);
+            var fromBuffer = segmenter.Segment(new RgbImage(image.Width, image.Height, image.Pixels));
             Assert.Equal(fromFile.Map, fromStream.Map);
             Assert.Equal(fromFile.Map, fromBuffer.Map);
             Assert.Equal((30, 30), (fromFile.Width, fromFile.Height));
@@ -80,7 +82,7 @@ public class SegmenterTests
     public void PredictLeavesNoLiveTensors()
     {
         var image = new BlobSource(1, 30, 9).Load(0).Image;
-        using var segmenter = new Segmenter(new TinyConvSegmenter(2));
+        using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(2));
         segmenter.Segment(image);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         segmenter.Segment(image);
