@@ -5,6 +5,46 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>How AGMD upscales the image embedding 4×.</summary>
+public enum AgmdUpscale
+{
+    /// <summary>SAM's two 2×2 stride-2 transposed convs (their non-overlapping kernels print a checkerboard on the map).</summary>
+    TransposedConv,
+    /// <summary>AG-VAS (ours): bilinear 2× then a 3×3 conv, twice: no grid pattern.</summary>
+    Bilinear,
+}
+
+/// <summary>
+/// AGMD (Anchor-Guided Mask Decoder): SAM's mask decoder with Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg].
+/// Names follow Hugging Face's <c>SamMaskDecoderConfig</c>; α and the threshold are ours (§2).
+/// </summary>
+/// <param name="SeedThreshold">
+/// AG-VAS (ours): hysteresis on the mask (see <c>Inference.AnomalyMask</c>): a region of P &gt; Threshold is kept only if
+/// some pixel of it has P &gt; SeedThreshold. Equal to Threshold (the default) is the paper's M = P &gt; Threshold.
+/// </param>
+/// <param name="UseNoMaskEmbed">
+/// AG-VAS (ours): add SAM's "no mask" dense prompt embedding to f_p as SAM does without a mask prompt, so that a
+/// decoder initialised from SAM sees the inputs it was trained on.
+/// </param>
+public sealed record AgmdConfig(
+    int HiddenSize = 256,
+    int NumHiddenLayers = 2,
+    int NumAttentionHeads = 8,
+    int MlpDim = 2048,
+    int AttentionDownsampleRate = 2,
+    double Alpha = 0.5,
+    double Threshold = 0.5,
+    double LayerNormEps = 1e-6,
+    bool UseNoMaskEmbed = true,
+    double SeedThreshold = 0.5,
+    AgmdUpscale Upscale = AgmdUpscale.TransposedConv)
+{
+    /// <summary>A = 3 anchors and as many learnable output tokens, in the order NOR, ANO, SEG.</summary>
+    public const int NumAnchors = 3;
+    /// <summary>Width of the upscaled embedding and of each hypernetwork output (SAM: 256 / 8 = 32).</summary>
+    public int UpscaledDim => HiddenSize / 8;
+}
+
 /// <summary>
 /// AGMD, the Anchor-Guided Mask Decoder (AGVAS.md §2): SAM's mask decoder driven by
 /// Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg] (three learnable output tokens + the three refined anchors).

@@ -4,6 +4,13 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>Segmentation loss weights (AGVAS.md §3): λ_bce·BCE + λ_dice·Dice per anchor; Dice smoothed as LISA's.
+/// Beyond the paper, λ_hard·HardBCE: BCE averaged over each mask's hardest <see cref="HardPixelFraction"/> of pixels
+/// (online hard-pixel mining). Mean BCE barely notices a normal image whose mask is 2 % wrong, while IoU_nor scores it
+/// 0; the hardest pixels are exactly those. λ_hard = 0 (the default) is the paper's loss.</summary>
+public sealed record SegmentationLossConfig(double BceWeight = 0.5, double DiceWeight = 2.0, double DiceScale = 1000.0, double DiceEps = 1e-6,
+    double HardBceWeight = 0.0, double HardPixelFraction = 0.01);
+
 /// <summary>
 /// The mask part of the AG-VAS loss (AGVAS.md §3): Σ_c λ_bce·BCE(P_c, M_c) + λ_dice·Dice(P_c, M_c) over
 /// c ∈ {NOR, ANO, SEG} with M_SEG = M_ANO = mask, M_NOR = 1 − mask. BCE is computed from logits: for SEG with the

@@ -5,6 +5,9 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>Token Refiner: Linear(d,d) → ReLU → Linear(d, decoder width), shared by the three anchors unless <paramref name="Shared"/> is false.</summary>
+public sealed record TokenRefinerConfig(int InputDim, int OutputDim, bool Shared = true);
+
 /// <summary>
 /// Token Refiner (AGVAS.md §2): maps the LLM's last-layer states of [NOR], [ANO], [SEG] to the decoder width,
 /// Linear(d,d) → ReLU → Linear(d,256) as LISA's. AG-VAS (ours): one MLP shared by the three anchors
