@@ -43,7 +43,7 @@ public sealed class AgVasModel : nn.Module
     }
 
     /// <summary>Ids of [NOR], [ANO], [SEG] (V, V+1, V+2).</summary>
-    public IReadOnlyList<int> AnchorIds => [llm.AnchorId(0), llm.AnchorId(1), llm.AnchorId(2)];
+    public IReadOnlyList<int> AnchorIds => [.. Enumerable.Range(0, Anchors.Count).Select(llm.AnchorId)];
 
     /// <summary>The parameters training updates, with their state_dict names: LoRA adapters, the anchor rows, SPAM,
     /// Token Refiner, AGMD — selected by the modules they belong to — or all of them after <see cref="TrainEverything"/>.</summary>
@@ -95,11 +95,11 @@ public sealed class AgVasModel : nn.Module
         return (visual.MoveToOuterDisposeScope(), fp.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Anchor states [B, 3, D] (NOR, ANO, SEG) → Token Refiner → AGMD maps at the decoder's resolution.</summary>
+    /// <summary>Anchor states [B, A, D] (NOR, ANO, SEG) → Token Refiner → AGMD maps at the decoder's resolution.</summary>
     public AgmdOutput DecodeMasks(Tensor pixelEmbedding, Tensor anchorStates)
     {
         using var scope = NewDisposeScope();
-        var refined = vision.TokenRefiner.forward(anchorStates);                              // [B, 3, C]
+        var refined = vision.TokenRefiner.forward(anchorStates);                              // [B, A, C]
         return vision.Agmd.forward(pixelEmbedding, refined).MoveToOuterDisposeScope();
     }
 
@@ -118,7 +118,7 @@ public sealed class AgVasModel : nn.Module
         var positions = input.Mask.cumsum(1, ScalarType.Int64).sub(one).clamp(zero, maxPosition); // [B, S]
         var hidden = llm.Hidden(input.Embeds, input.Mask, positions, null);                    // [B, S, D]
         var text = llm.TextLoss(hidden, input.Ids, input.Targets);
-        var states = LlmAnchorStates.Select(hidden, input.Ids, AnchorIds);                     // [B, 3, D]
+        var states = LlmAnchorStates.Select(hidden, input.Ids, AnchorIds);                     // [B, A, D]
         using var decoded = DecodeMasks(fp, states);
         var logits = nn.functional.interpolate(decoded.Logits, size: [masks.shape[1], masks.shape[2]],
             mode: InterpolationMode.Bilinear, align_corners: false);                           // [B, 3, S_p, S_p]

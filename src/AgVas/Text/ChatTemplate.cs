@@ -2,12 +2,14 @@ namespace AgVas.Text;
 
 /// <summary>LLaVA-OneVision's chat format (Qwen2's ChatML): each turn is <c>&lt;|im_start|&gt;role\n…&lt;|im_end|&gt;\n</c>; a
 /// generation prompt ends with <c>&lt;|im_start|&gt;assistant\n</c>. The user turn carrying the image holds
-/// <see cref="AnchorTokens.Image"/> where the visual tokens go (Hugging Face's template writes it first, as "&lt;image&gt;\n").</summary>
+/// <see cref="ImageToken"/> where the visual tokens go (Hugging Face's template writes it first, as "&lt;image&gt;\n").</summary>
 public static class ChatTemplate
 {
     public const string ImStart = "<|im_start|>";
     public const string ImEnd = "<|im_end|>";
     public const string EndOfText = "<|endoftext|>";
+    /// <summary>LLaVA-OneVision's image placeholder in the prompt text.</summary>
+    public const string ImageToken = "<image>";
     /// <summary>The system turn of LLaVA-OneVision's original "qwen_1_5" conversation template.</summary>
     public const string DefaultSystem = "You are a helpful assistant.";
 

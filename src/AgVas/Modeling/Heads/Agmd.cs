@@ -39,8 +39,6 @@ public sealed record AgmdConfig(
     double SeedThreshold = 0.5,
     AgmdUpscale Upscale = AgmdUpscale.TransposedConv)
 {
-    /// <summary>A = 3 anchors and as many learnable output tokens, in the order NOR, ANO, SEG.</summary>
-    public const int NumAnchors = 3;
     /// <summary>Width of the upscaled embedding and of each hypernetwork output (SAM: 256 / 8 = 32).</summary>
     public int UpscaledDim => HiddenSize / 8;
 }
@@ -64,9 +62,6 @@ public sealed record AgmdConfig(
 /// </summary>
 public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
 {
-    /// <summary>Channel of each anchor in <see cref="AgmdOutput.Logits"/>, the order of Z0.</summary>
-    public const int Nor = 0, Ano = 1, Seg = 2;
-
     private readonly Embedding output_tokens;
     private readonly Embedding? no_mask_embed;
     private readonly PositionEmbeddingRandom pe_layer;
@@ -80,7 +75,7 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
     public Agmd(AgmdConfig config) : base(nameof(Agmd))
     {
         int d = config.HiddenSize;
-        output_tokens = nn.Embedding(AgmdConfig.NumAnchors, d);
+        output_tokens = nn.Embedding(Anchors.Count, d);
         if (config.UseNoMaskEmbed) no_mask_embed = nn.Embedding(1, d);
         pe_layer = new PositionEmbeddingRandom(d / 2);
         transformer = new TwoWayTransformer(config);
@@ -95,7 +90,7 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
             upscale_conv2 = nn.ConvTranspose2d(d / 4, d / 8, 2, stride: 2);
         }
         upscale_layer_norm = new LayerNorm2d(d / 4);
-        for (int i = 0; i < AgmdConfig.NumAnchors; i++) output_hypernetworks_mlps.Add(new HypernetworkMlp(d, d, d / 8, 3));
+        for (int i = 0; i < Anchors.Count; i++) output_hypernetworks_mlps.Add(new HypernetworkMlp(d, d, d / 8, 3));
         this.config = config;
         RegisterComponents();
     }
@@ -116,10 +111,10 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         var img = keys.transpose(1, 2).reshape(b, c, h, w);                         // [B, C, H, W]
         var up = nn.functional.gelu(upscale_layer_norm.forward(upscale_conv1.forward(Upsample(img)))); // [B, C/4, 2H, 2W]
         up = nn.functional.gelu(upscale_conv2.forward(Upsample(up)));               // [B, C/8, 4H, 4W]
-        var hyper = stack(Enumerable.Range(0, AgmdConfig.NumAnchors)
+        var hyper = stack(Enumerable.Range(0, Anchors.Count)
             .Select(i => output_hypernetworks_mlps[i].forward(hs[.., i, ..])), dim: 1); // [B, A, C/8]
         long uh = up.shape[2], uw = up.shape[3];
-        var logits = hyper.matmul(up.view(b, c / 8, uh * uw)).view(b, AgmdConfig.NumAnchors, uh, uw); // [B, A, 4H, 4W]
+        var logits = hyper.matmul(up.view(b, c / 8, uh * uw)).view(b, Anchors.Count, uh, uw); // [B, A, 4H, 4W]
         return AgmdOutput.FromLogits(logits, config.Alpha, config.Threshold).MoveToOuterDisposeScope();
     }
 
@@ -131,9 +126,9 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
     public static long ParameterCount(AgmdConfig c)
     {
         long d = c.HiddenSize, k = c.Upscale == AgmdUpscale.Bilinear ? 9 : 4;
-        long total = AgmdConfig.NumAnchors * d + (c.UseNoMaskEmbed ? d : 0) + TwoWayTransformer.ParameterCount(c);
+        long total = Anchors.Count * d + (c.UseNoMaskEmbed ? d : 0) + TwoWayTransformer.ParameterCount(c);
         total += d * (d / 4) * k + d / 4 + Count.LayerNorm(d / 4) + (d / 4) * (d / 8) * k + d / 8;
-        return total + AgmdConfig.NumAnchors * (Count.Linear(d, d) + Count.Linear(d, d) + Count.Linear(d, d / 8));
+        return total + Anchors.Count * (Count.Linear(d, d) + Count.Linear(d, d) + Count.Linear(d, d / 8));
     }
 }
 
@@ -180,12 +175,12 @@ public sealed class AgmdOutput : IDisposable
     private AgmdOutput(Tensor logits, Tensor pSeg, Tensor pNor, Tensor pAno, Tensor p, Tensor mask) =>
         (Logits, PSeg, PNor, PAno, P, Mask) = (logits, pSeg, pNor, pAno, p, mask);
 
-    /// <summary>Derives the maps from logits [B, 3, h, w] (NOR, ANO, SEG).</summary>
+    /// <summary>Derives the maps from logits [B, A, h, w] (NOR, ANO, SEG).</summary>
     public static AgmdOutput FromLogits(Tensor logits, double alpha, double threshold)
     {
         using Scalar t = threshold;
-        var pSeg = logits[.., Agmd.Seg].sigmoid();                                  // [B, h, w]
-        var relative = logits[.., Agmd.Nor..(Agmd.Ano + 1)].softmax(1);             // [B, 2, h, w]
+        var pSeg = logits[.., Anchors.SegIndex].sigmoid();                                  // [B, h, w]
+        var relative = logits[.., Anchors.NorIndex..(Anchors.AnoIndex + 1)].softmax(1);             // [B, 2, h, w]
         var pNor = relative[.., 0];                                                 // [B, h, w]
         var pAno = relative[.., 1];                                                 // [B, h, w]
         var p = Fuse(pSeg, pAno, alpha);                                            // [B, h, w]

@@ -24,12 +24,12 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
 {
     public SegmentationLossConfig Config { get; } = config;
 
-    /// <param name="logits">[B, 3, h, w] AGMD logits (NOR, ANO, SEG), already at the target's resolution</param>
+    /// <param name="logits">[B, A, h, w] AGMD logits (NOR, ANO, SEG), already at the target's resolution</param>
     /// <param name="mask">[B, h, w] ground truth in {0, 1} (float or bool); all zero for a normal image</param>
     public SegmentationLossParts Compute(Tensor logits, Tensor mask)
     {
-        if (logits.ndim != 4 || logits.shape[1] != AgmdConfig.NumAnchors)
-            throw new ArgumentException($"logits must be [B, 3, h, w], got [{string.Join(", ", logits.shape)}]", nameof(logits));
+        if (logits.ndim != 4 || logits.shape[1] != Anchors.Count)
+            throw new ArgumentException($"logits must be [B, {Anchors.Count}, h, w], got [{string.Join(", ", logits.shape)}]", nameof(logits));
         if (mask.ndim != 3 || mask.shape[0] != logits.shape[0] || mask.shape[1] != logits.shape[2] || mask.shape[2] != logits.shape[3])
             throw new ArgumentException($"mask must be [B, h, w] matching logits [{string.Join(", ", logits.shape)}], got [{string.Join(", ", mask.shape)}]", nameof(mask));
 
@@ -37,8 +37,8 @@ public sealed class SegmentationLoss(SegmentationLossConfig config)
         using Scalar one = 1, wb = Config.BceWeight, wd = Config.DiceWeight, wh = Config.HardBceWeight;
         var m = mask.to(logits.dtype).flatten(1);                                    // [B, hw]
         var notM = m.negative().add(one, one);                                       // [B, hw] 1 − m
-        var seg = logits[.., Agmd.Seg].flatten(1);                                   // [B, hw]
-        var logRel = logits[.., Agmd.Nor..(Agmd.Ano + 1)].log_softmax(1).flatten(2); // [B, 2, hw]
+        var seg = logits[.., Anchors.SegIndex].flatten(1);                                   // [B, hw]
+        var logRel = logits[.., Anchors.NorIndex..(Anchors.AnoIndex + 1)].log_softmax(1).flatten(2); // [B, 2, hw]
         var logNor = logRel[.., 0];                                                  // [B, hw]
         var logAno = logRel[.., 1];                                                  // [B, hw]
 

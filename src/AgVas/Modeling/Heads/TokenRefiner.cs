@@ -19,7 +19,7 @@ public sealed class TokenRefiner : Module<Tensor, Tensor>
 
     public TokenRefiner(TokenRefinerConfig config) : base(nameof(TokenRefiner))
     {
-        int n = config.Shared ? 1 : AgmdConfig.NumAnchors;
+        int n = config.Shared ? 1 : Anchors.Count;
         for (int i = 0; i < n; i++) mlps.Add(new RefinerMlp(config.InputDim, config.OutputDim));
         RegisterComponents();
     }
@@ -35,7 +35,7 @@ public sealed class TokenRefiner : Module<Tensor, Tensor>
     }
 
     public static long ParameterCount(TokenRefinerConfig c) =>
-        (c.Shared ? 1 : AgmdConfig.NumAnchors) * (Count.Linear(c.InputDim, c.InputDim) + Count.Linear(c.InputDim, c.OutputDim));
+        (c.Shared ? 1 : Anchors.Count) * (Count.Linear(c.InputDim, c.InputDim) + Count.Linear(c.InputDim, c.OutputDim));
 }
 
 internal sealed class RefinerMlp : Module<Tensor, Tensor>
