@@ -109,7 +109,9 @@ public sealed class AgVasModel : nn.Module
     /// <param name="masks">[B, S_p, S_p] ground truth in the pixel encoder's frame (all zero for normal images).</param>
     /// <param name="ids">Per row, the conversation's ids with one image placeholder and the anchors in the answer.</param>
     /// <param name="isTarget">Per row, which ids are answer tokens (see <see cref="Text.ChatTemplate.EncodeForTraining"/>).</param>
-    public AgVasLoss Loss(Tensor semanticPixels, Tensor pixelPixels, Tensor masks, IReadOnlyList<int[]> ids, IReadOnlyList<bool[]> isTarget)
+    /// <param name="weights">The loss weights; null for the defaults.</param>
+    public AgVasLoss Loss(Tensor semanticPixels, Tensor pixelPixels, Tensor masks, IReadOnlyList<int[]> ids, IReadOnlyList<bool[]> isTarget,
+        LossWeights? weights = null)
     {
         using var scope = NewDisposeScope();
         using Scalar one = 1, zero = 0, maxPosition = long.MaxValue;
@@ -123,7 +125,7 @@ public sealed class AgVasModel : nn.Module
         var logits = nn.functional.interpolate(decoded.Logits, size: [masks.shape[1], masks.shape[2]],
             mode: InterpolationMode.Bilinear, align_corners: false);                           // [B, 3, S_p, S_p]
         var seg = SegmentationLoss.Compute(logits, masks);
-        var total = text.Plus(seg.Total);
+        var total = (weights ?? new LossWeights()).Total(text, seg);
         seg.MoveToOuterDisposeScope();
         return new AgVasLoss(total.MoveToOuterDisposeScope(), text.MoveToOuterDisposeScope(), seg);
     }
@@ -132,7 +134,7 @@ public sealed class AgVasModel : nn.Module
 /// <summary>The parts of the AG-VAS loss for one batch. Owns its tensors.</summary>
 public sealed class AgVasLoss(Tensor total, Tensor text, SegmentationLossParts segmentation) : IDisposable
 {
-    /// <summary>L_txt + L_seg (scalar, to back-propagate).</summary>
+    /// <summary>The weighted sum λ_txt·L_txt + L_seg (scalar, to back-propagate).</summary>
     public Tensor Total { get; } = total;
     /// <summary>L_txt: next-token cross-entropy over the answer tokens.</summary>
     public Tensor Text { get; } = text;

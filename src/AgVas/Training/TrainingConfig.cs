@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using AgVas.Text;
 
 namespace AgVas.Training;
@@ -12,7 +13,7 @@ public sealed record TrainingConfig
     public ModelSection Model { get; init; } = new();
     public DataSection Data { get; init; } = new();
     public OptimSection Optim { get; init; } = new();
-    public LossSection Loss { get; init; } = new();
+    public LossWeights Loss { get; init; } = new();
     public OutputSection Output { get; init; } = new();
     /// <summary>Optimiser steps (each is <see cref="OptimSection.BatchSize"/> × <see cref="OptimSection.GradAccum"/> examples).</summary>
     public int Steps { get; init; } = 1000;
@@ -145,16 +146,6 @@ public sealed record OptimSection
     /// <summary>Decay of an exponential moving average of the weights (<see cref="ExponentialMovingAverage"/>), which
     /// checkpoints keep and the final model and <c>train export</c> use; 0 = none (the paper).</summary>
     public double EmaDecay { get; init; }
-}
-
-/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) (AGVAS.md §3) + λ_hard·HardBCE (hard-pixel
-/// mining, beyond the paper: see <see cref="Modeling.SegmentationLossConfig"/>; 0 = the paper's loss).</summary>
-public sealed record LossSection
-{
-    public double TextWeight { get; init; } = 1.0;
-    public double BceWeight { get; init; } = 0.5;
-    public double DiceWeight { get; init; } = 2.0;
-    public double HardBceWeight { get; init; }
 }
 
 /// <summary>What a checkpoint holds.</summary>
