@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>AG-VAS (AGVAS.md §2): the vision side (SigLIP F_s + projector, SAM F_p, SPAM, Token Refiner, AGMD) around the
+/// <summary>AG-VAS (docs/design.md §3): the vision side (SigLIP F_s + projector, SAM F_p, SPAM, Token Refiner, AGMD) around the
 /// Qwen2 LLM with LoRA and the three anchor tokens. Freezing policy: encoders, projector and the LLM's pretrained weights
 /// are frozen; the anchor rows (<see cref="LlmAddedTokens"/>), LoRA, SPAM, the refiner and AGMD train. Trainable
 /// parameters are chosen by module membership (<see cref="TrainableParameters"/>). A model trained from scratch
@@ -103,7 +103,7 @@ public sealed class AgVasModel : nn.Module
         return vision.Agmd.forward(pixelEmbedding, refined).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Teacher-forced training loss L = L_txt + L_seg (AGVAS.md §3).</summary>
+    /// <summary>Teacher-forced training loss L = L_txt + L_seg (docs/design.md §7).</summary>
     /// <param name="semanticPixels">[B, 3, S_s, S_s].</param>
     /// <param name="pixelPixels">[B, 3, S_p, S_p].</param>
     /// <param name="masks">[B, S_p, S_p] ground truth in the pixel encoder's frame (all zero for normal images).</param>

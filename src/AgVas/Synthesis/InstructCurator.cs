@@ -5,7 +5,7 @@ using AgVas.Text;
 
 namespace AgVas.Synthesis;
 
-/// <summary>One Anomaly-Instruct record (AGVAS.md §3): the five text fields plus the attributes they were written from.</summary>
+/// <summary>One Anomaly-Instruct record (docs/design.md §8): the five text fields plus the attributes they were written from.</summary>
 public sealed record InstructRecord(
     [property: JsonPropertyName("image")] string Image,
     [property: JsonPropertyName("mask")] IReadOnlyList<string> Masks,

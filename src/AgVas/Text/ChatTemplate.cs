@@ -26,7 +26,7 @@ public static class ChatTemplate
 
     /// <summary>Token ids of a whole conversation with the training targets: <c>IsTarget[i]</c> is true for the tokens of
     /// every assistant answer and its closing &lt;|im_end|&gt; (L_txt covers the answer tokens only, anchors included,
-    /// AGVAS.md §3); headers, system and user turns are context.</summary>
+    /// docs/design.md §7); headers, system and user turns are context.</summary>
     public static (int[] Ids, bool[] IsTarget) EncodeForTraining(Qwen2Tokenizer tokenizer, IEnumerable<ChatMessage> messages)
     {
         var ids = new List<int>();

@@ -4,7 +4,7 @@ using AgVas.Synthesis;
 namespace AgVas.Text;
 
 /// <summary>The texts a conversation can draw on for one image: its category, its label and, when curated, the five
-/// Anomaly-Instruct fields (AGVAS.md §3). Without them only Direct Segmentation can be built.</summary>
+/// Anomaly-Instruct fields (docs/design.md §8). Without them only Direct Segmentation can be built.</summary>
 public sealed record ConversationSource(string Category, bool IsAnomalous, string? Expectation = null, string? Observation = null,
     string? Diagnosis = null, string? Summary = null, string? Explanation = null)
 {
@@ -15,7 +15,7 @@ public sealed record ConversationSource(string Category, bool IsAnomalous, strin
         new(r.Category, r.IsAnomalous, r.Expectation, r.Observation, r.Diagnosis, r.Summary, r.Explanation);
 }
 
-/// <summary>Builds the chat turns of the four instruction types (AGVAS.md §3). The user turn starts with
+/// <summary>Builds the chat turns of the four instruction types (docs/design.md §8). The user turn starts with
 /// <see cref="ChatTemplate.ImageToken"/>; answers hold the anchors "[NOR] [ANO] [SEG]" exactly once:
 /// Direct Segmentation answers <see cref="DirectAnswer"/>; Describe-then-Segment answers the observation, then the
 /// summary (which ends in the anchors); Describe-then-Segment-Plus puts the normal state (Expectation) in the question

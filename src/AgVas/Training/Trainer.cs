@@ -26,7 +26,7 @@ public sealed record TrainerOptions
 }
 
 /// <summary>
-/// The AG-VAS training loop (AGVAS.md §3), nanoGPT style, one optimiser step per iteration read top to bottom:
+/// The AG-VAS training loop (docs/design.md §8), nanoGPT style, one optimiser step per iteration read top to bottom:
 /// learning rate, micro-steps with gradient accumulation, clipping, AdamW step, log, validation, checkpoint.
 /// Randomness is counter-based: the data of step s and torch's generator (LoRA dropout) are functions of (seed, s), so
 /// <c>resume</c> continues from the last checkpoint exactly as the uninterrupted run would have (same optimiser

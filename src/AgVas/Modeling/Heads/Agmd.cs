@@ -44,7 +44,7 @@ public sealed record AgmdConfig(
 }
 
 /// <summary>
-/// AGMD, the Anchor-Guided Mask Decoder (AGVAS.md §2): SAM's mask decoder driven by
+/// AGMD, the Anchor-Guided Mask Decoder (docs/design.md §5): SAM's mask decoder driven by
 /// Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg] (three learnable output tokens + the three refined anchors).
 /// Z0 and f_p (+ its random-Fourier PE) go through the two-way transformer; f_p is upscaled 4× (two transposed convs
 /// with LayerNorm2d and GELU) and each output token t'_c, through its own 3-layer hypernetwork MLP, gives a per-pixel

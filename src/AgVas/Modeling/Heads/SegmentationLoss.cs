@@ -4,14 +4,14 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
-/// <summary>How the segmentation loss parts are computed (AGVAS.md §3): Dice smoothed as LISA's, and the share of hardest
+/// <summary>How the segmentation loss parts are computed (docs/design.md §7): Dice smoothed as LISA's, and the share of hardest
 /// pixels HardBCE averages over (online hard-pixel mining: mean BCE barely notices a normal image whose mask is 2 % wrong,
 /// while IoU_nor scores it 0; the hardest pixels are exactly those). The weights of the parts are <see cref="LossWeights"/>,
 /// which the training configuration holds. (Model configurations written before carry BceWeight, DiceWeight and
 /// HardBceWeight here; they are ignored on reading.)</summary>
 public sealed record SegmentationLossConfig(double DiceScale = 1000.0, double DiceEps = 1e-6, double HardPixelFraction = 0.01);
 
-/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) + λ_hard·HardBCE (AGVAS.md §3); λ_hard·HardBCE
+/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) + λ_hard·HardBCE (docs/design.md §7); λ_hard·HardBCE
 /// is beyond the paper (see <see cref="SegmentationLossConfig"/>), and λ_hard = 0 (the default) is the paper's loss.
 /// The one source of the loss weights: the training configuration's <c>loss</c> section binds it.</summary>
 public sealed record LossWeights
@@ -33,7 +33,7 @@ public sealed record LossWeights
 }
 
 /// <summary>
-/// The parts of the mask loss of AG-VAS (AGVAS.md §3), weighted by <see cref="LossWeights"/>: BCE(P_c, M_c) and Dice(P_c, M_c) over
+/// The parts of the mask loss of AG-VAS (docs/design.md §7), weighted by <see cref="LossWeights"/>: BCE(P_c, M_c) and Dice(P_c, M_c) over
 /// c ∈ {NOR, ANO, SEG} with M_SEG = M_ANO = mask, M_NOR = 1 − mask. BCE is computed from logits: for SEG with the
 /// sigmoid form, for NOR/ANO with the 2-way log-softmax (log P_ano, log(1 − P_ano) = log P_nor) so no probability is
 /// ever logged. Dice is LISA's: on probabilities, 1 − (2Σpm/s + ε)/(Σp/s + Σm/s + ε) with s = 1000, ε = 1e-6. Both are

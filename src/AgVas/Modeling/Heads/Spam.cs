@@ -17,7 +17,7 @@ public enum SpamPositionalEncoding
 }
 
 /// <summary>
-/// SPAM (Semantic-Pixel Alignment Module, AGVAS.md §2). <paramref name="SemanticDim"/> is the width of f_s (the projector
+/// SPAM (Semantic-Pixel Alignment Module, docs/design.md §3.3). <paramref name="SemanticDim"/> is the width of f_s (the projector
 /// output = LLM hidden size), <paramref name="PixelDim"/> that of f_p (256 for SAM), <paramref name="Dim"/> the common width D.
 /// </summary>
 public sealed record SpamConfig(
@@ -30,7 +30,7 @@ public sealed record SpamConfig(
     double LayerNormEps = 1e-5);
 
 /// <summary>
-/// SPAM, the Semantic-Pixel Alignment Module (AGVAS.md §2):
+/// SPAM, the Semantic-Pixel Alignment Module (docs/design.md §3.3):
 /// f_align = LayerNorm(Lin_s(f_s) + MHCA(Q = Lin_s(f_s), K = Lin_p(f_p + PE), V = Lin_p(f_p))).
 /// Queries come from the semantic tokens, keys and values from the pixel tokens, so f_align has as many tokens as f_s.
 /// AG-VAS (ours): width D = LLM hidden size, heads = LLM heads, residual + LayerNorm, PE = SAM's random-Fourier dense PE

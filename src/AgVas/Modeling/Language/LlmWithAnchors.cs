@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>The LLM with its vocabulary expanded by the three anchor tokens (AGVAS.md §2): ids V, V+1, V+2 (V = the
+/// <summary>The LLM with its vocabulary expanded by the three anchor tokens (docs/design.md §4): ids V, V+1, V+2 (V = the
 /// base vocab_size) are <c>[NOR]</c>, <c>[ANO]</c>, <c>[SEG]</c> (<see cref="Anchors"/>).
 /// AG-VAS: the new rows live in a separate small module (<c>added_tokens.embed_tokens</c> [A, D] and, when the base head
 /// is untied, <c>added_tokens.lm_head</c> [A, D]) instead of resized base matrices, so the frozen base embedding and
@@ -58,7 +58,7 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
 
     public Qwen2KvCache NewCache() => language_model.NewCache();
 
-    /// <summary>L_txt: mean next-token cross-entropy over the target tokens (AGVAS.md §3: answer tokens, anchors
+    /// <summary>L_txt: mean next-token cross-entropy over the target tokens (docs/design.md §7: answer tokens, anchors
     /// included). Logits are computed only at the positions that predict a target, not over the whole sequence.</summary>
     /// <param name="hidden">[B, S, D] last-layer states of a teacher-forced pass.</param>
     /// <param name="ids">[B, S] token ids.</param>

@@ -16,12 +16,12 @@ public enum LoraTargets
     GateProj = 16,
     UpProj = 32,
     DownProj = 64,
-    /// <summary>AG-VAS default (ours, AGVAS.md §2): the attention projections q/k/v/o.</summary>
+    /// <summary>AG-VAS default (ours, docs/design.md §3.4): the attention projections q/k/v/o.</summary>
     Attention = QProj | KProj | VProj | OProj,
     Mlp = GateProj | UpProj | DownProj,
 }
 
-/// <summary>LoRA on the LLM (AGVAS.md §2): rank 16 as in the paper; alpha 32, dropout 0.05 and the q/k/v/o
+/// <summary>LoRA on the LLM (docs/design.md §3.4): rank 16 as in the paper; alpha 32, dropout 0.05 and the q/k/v/o
 /// targets are ours. The adapter adds (alpha / rank) · B·A·dropout(x) to a frozen linear layer.</summary>
 public sealed record LoraConfig
 {
@@ -43,7 +43,7 @@ public sealed record LoraConfig
 }
 
 /// <summary>A linear layer y = x·Wᵀ + b whose parameters keep Hugging Face's names (<c>weight</c>, <c>bias</c>), optionally
-/// carrying a LoRA adapter (Hu et al. 2021; AGVAS.md §2): y += (alpha/r) · dropout(x)·Aᵀ·Bᵀ with
+/// carrying a LoRA adapter (Hu et al. 2021; docs/design.md §3.4): y += (alpha/r) · dropout(x)·Aᵀ·Bᵀ with
 /// <c>lora_A.weight</c> [r, in] (Kaiming-uniform) and <c>lora_B.weight</c> [out, r] (zeros), so a fresh adapter is the identity.
 /// <see cref="Merge"/> folds the adapter into W for inference; <see cref="Unmerge"/> takes it out again.</summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>

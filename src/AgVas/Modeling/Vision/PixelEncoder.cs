@@ -36,7 +36,7 @@ public sealed record PixelEncoderConfig(
 }
 
 /// <summary>
-/// Pixel encoder F_p (AGVAS.md §2): SAM's ViT image encoder. Patch embedding (conv, stride 16), absolute position
+/// Pixel encoder F_p (docs/design.md §3.2): SAM's ViT image encoder. Patch embedding (conv, stride 16), absolute position
 /// embedding, pre-norm blocks with windowed or global attention and decomposed relative position bias, and a neck to
 /// <see cref="PixelEncoderConfig.OutputChannels"/> (conv1x1 → LayerNorm2d → conv3x3 → LayerNorm2d). Parameter names
 /// are those of HF's <c>SamVisionEncoder</c> (checkpoint prefix <c>vision_encoder.</c>).

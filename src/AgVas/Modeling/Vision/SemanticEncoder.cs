@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace AgVas.Modeling;
 
 /// <summary>
-/// Semantic encoder F_s: the SigLIP vision transformer (AGVAS.md §2). Names follow Hugging Face's <c>SiglipVisionConfig</c>.
+/// Semantic encoder F_s: the SigLIP vision transformer (docs/design.md §3.2). Names follow Hugging Face's <c>SiglipVisionConfig</c>.
 /// </summary>
 /// <param name="FeatureLayer">
 /// Which hidden state feeds the projector, indexed like HF's <c>hidden_states</c> tuple (entry 0 is the embedding output,
@@ -34,7 +34,7 @@ public sealed record SemanticEncoderConfig(
 }
 
 /// <summary>
-/// Semantic encoder F_s (AGVAS.md §2): the SigLIP vision transformer without pooling head. Parameter names are those of
+/// Semantic encoder F_s (docs/design.md §3.2): the SigLIP vision transformer without pooling head. Parameter names are those of
 /// HF's <c>SiglipVisionTransformer</c> (checkpoint prefix <c>vision_tower.vision_model.</c> in LLaVA-OneVision):
 /// <c>embeddings.{patch_embedding,position_embedding}</c>, <c>encoder.layers.{i}.*</c>. The post-layernorm is not
 /// built: the selected hidden state (<see cref="SemanticEncoderConfig.FeatureLayer"/>) is taken before it.
