@@ -86,7 +86,7 @@ internal static class LanguageBench
         manual_seed(0);
         // The built-in tiny tokenizer serves every preset here (random weights): its <image> id becomes the placeholder.
         var tokenizer = Qwen2Tokenizer.Tiny();
-        var config = AgVasConfig.Preset(preset) with { ImageTokenId = tokenizer.TokenToId(AnchorTokens.Image)!.Value };
+        var config = AgVasConfig.Preset(preset) with { ImageTokenId = tokenizer.TokenToId(ChatTemplate.ImageToken)!.Value };
         using var model = new AgVasModel(config);
         LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, "tiny");
         var predictor = new AgVasInferenceModel(model, tokenizer, new PredictorOptions { MaxNewTokens = newTokens });

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for AgVas.Evaluation (AGVAS.md section 4), computed independently with scikit-learn and
+"""Golden values for AgVas.Evaluation (docs/design.md §9), computed independently with scikit-learn and
 scikit-image. Run with Debian's python3 (numpy, sklearn, skimage):
 
     /usr/bin/python3 tools/golden/eval_metrics.py tests/AgVas.Tests/Fixtures/Evaluation/metrics_golden.json

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Reference evaluation of a prediction directory with scikit-learn / scikit-image / PyTorch: the same protocol as
-`agvas eval` (AGVAS.md section 4), computed independently, for the benchmark (bench/AgVas.Bench/EvalBench.cs) and the
+`agvas eval` (docs/design.md §9), computed independently, for the benchmark (bench/AgVas.Bench/EvalBench.cs) and the
 shipped example's golden values. Run with Debian's python3:
 
     /usr/bin/python3 tools/golden/eval_reference.py --manifest data/manifest.csv --pred pred [--out metrics.json]

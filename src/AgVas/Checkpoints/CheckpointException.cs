@@ -3,8 +3,4 @@ namespace AgVas.Checkpoints;
 /// <summary>A bad checkpoint file (safetensors, index.json, directory layout): the message names the file, the
 /// tensor where one is involved, and the problem, on one line.</summary>
 public sealed class CheckpointException(string path, string problem, Exception? inner = null)
-    : Exception($"{path}: {problem}", inner)
-{
-    public string Path { get; } = path;
-    public string Problem { get; } = problem;
-}
+    : AgVasException(path, problem, inner);

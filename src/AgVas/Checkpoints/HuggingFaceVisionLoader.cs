@@ -80,7 +80,7 @@ public static class HuggingFaceVisionLoader
         const string prefix = "mask_decoder.output_hypernetworks_mlps.";
         if (!name.StartsWith(prefix, StringComparison.Ordinal)) return false;
         var index = name[prefix.Length..].Split('.')[0];
-        return int.TryParse(index, out int i) && i >= AgmdConfig.NumAnchors;
+        return int.TryParse(index, out int i) && i >= Anchors.Count;
     }
 
     /// <summary>Target tensors (parameters and buffers) paired with checkpoint names, checked as a whole, then copied.</summary>

@@ -24,9 +24,9 @@ public static class LlavaOnevisionCheckpoint
     /// <summary>Adds [NOR], [ANO], [SEG] at ids V, V+1, V+2.</summary>
     public static void AddAnchors(Qwen2Tokenizer tokenizer, int vocabSize, string tokenizerPath)
     {
-        if (tokenizer.Count > vocabSize && AnchorTokens.InAnswerOrder.Any(a => tokenizer.TokenToId(a) is null))
+        if (tokenizer.Count > vocabSize && Anchors.Tokens.Any(a => tokenizer.TokenToId(a) is null))
             throw new TokenizerException(tokenizerPath, $"{tokenizer.Count} tokens do not fit the LLM's vocab_size {vocabSize}");
-        try { tokenizer.AddSpecialTokens(AnchorTokens.InAnswerOrder.Select((a, i) => (a, vocabSize + i))); }
+        try { tokenizer.AddSpecialTokens(Anchors.Tokens.Select((a, i) => (a, vocabSize + i))); }
         catch (ArgumentException e) { throw new TokenizerException(tokenizerPath, "cannot add the anchors: " + e.Message); }
     }
 

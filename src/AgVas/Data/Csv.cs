@@ -1,4 +1,5 @@
 using System.Text;
+using nietras.SeparatedValues;
 
 namespace AgVas.Data;
 
@@ -29,8 +30,8 @@ internal sealed class CsvTable(string path, string[] header, List<CsvRow> rows)
 }
 
 /// <summary>
-/// An RFC 4180 CSV reader: comma-separated, fields optionally in double quotes (which may hold commas, line breaks
-/// and doubled quotes), CRLF or LF line ends, UTF-8 with or without BOM. Blank lines are skipped.
+/// Reads CSV with Sep (RFC 4180: comma-separated, fields optionally in double quotes, which may hold commas, line breaks
+/// and doubled quotes; CRLF or LF line ends; UTF-8 with or without BOM). Blank lines are skipped.
 /// </summary>
 internal static class Csv
 {
@@ -49,66 +50,18 @@ internal static class Csv
     public static List<CsvRow> Parse(string text, string nameForErrors)
     {
         var rows = new List<CsvRow>();
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        int line = 1, recordLine = 1, i = 0;
-        bool quoted = false, fieldStarted = false;
-        if (text.Length > 0 && text[0] == '\uFEFF') i = 1;
-
-        void EndField()
+        using var reader = Sep.Reader(o => o with { Sep = new Sep(','), HasHeader = false, Unescape = true, DisableColCountCheck = true })
+            .FromText(text.TrimStart('\uFEFF'));
+        foreach (var row in reader)
         {
-            fields.Add(field.ToString());
-            field.Clear();
-            fieldStarted = false;
+            var fields = new string[row.ColCount];
+            for (int i = 0; i < fields.Length; i++) fields[i] = row[i].ToString();
+            if (fields is [""]) continue;                                          // a blank line
+            rows.Add(new CsvRow(row.RowIndex == 0 ? 1 : row.LineNumberFrom, fields)); // Sep 0.18 gives row 0 its end line
         }
-        void EndRecord()
-        {
-            EndField();
-            if (!(fields.Count == 1 && fields[0].Length == 0)) rows.Add(new CsvRow(recordLine, [.. fields]));
-            fields.Clear();
-        }
-
-        for (; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (quoted)
-            {
-                if (c == '"')
-                {
-                    if (i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                    else quoted = false;
-                }
-                else
-                {
-                    if (c == '\n') line++;
-                    field.Append(c);
-                }
-                continue;
-            }
-            switch (c)
-            {
-                case '"' when !fieldStarted && field.Length == 0:
-                    quoted = true;
-                    fieldStarted = true;
-                    break;
-                case ',':
-                    EndField();
-                    break;
-                case '\r':
-                    break;
-                case '\n':
-                    EndRecord();
-                    line++;
-                    recordLine = line;
-                    break;
-                default:
-                    field.Append(c);
-                    fieldStarted = true;
-                    break;
-            }
-        }
-        if (quoted) throw new DataException(nameForErrors, $"unterminated quoted CSV field starting on line {recordLine}");
-        if (field.Length > 0 || fields.Count > 0 || fieldStarted) EndRecord();
+        // Every quote opens or closes a quoted run, so an odd count leaves the last record's quote open to the end.
+        if (text.Count(c => c == '"') % 2 == 1)
+            throw new DataException(nameForErrors, $"unterminated quoted CSV field starting on line {(rows.Count > 0 ? rows[^1].Line : 1)}");
         return rows;
     }
 }

@@ -1,6 +1,6 @@
 namespace AgVas.Data;
 
-/// <summary>The dataset layouts <see cref="Datasets.Load"/> reads (AGVAS.md §5).</summary>
+/// <summary>The dataset layouts <see cref="Datasets.Load"/> reads (docs/design.md §10).</summary>
 public enum DatasetFormat
 {
     /// <summary>MVTec AD: <c>&lt;category&gt;/test/{good,&lt;defect&gt;}/</c>, masks <c>&lt;category&gt;/ground_truth/&lt;defect&gt;/&lt;stem&gt;_mask.png</c>.</summary>

@@ -1,7 +1,7 @@
 namespace AgVas.Evaluation;
 
 /// <summary>
-/// Average precision (AGVAS.md §4): the step sum Σ (R_n − R_{n−1}) P_n over decreasing thresholds, exactly
+/// Average precision (docs/design.md §9): the step sum Σ (R_n − R_{n−1}) P_n over decreasing thresholds, exactly
 /// scikit-learn's <c>average_precision_score</c> (no interpolation). Undefined (null) without positives.
 /// </summary>
 public sealed class AveragePrecision(CurveTotals totals) : ICurveMetric

@@ -13,7 +13,7 @@ public sealed record EvaluatorOptions
 }
 
 /// <summary>
-/// The evaluation protocol of AGVAS.md §4: metrics per category on the pooled pixels of all its test images
+/// The evaluation protocol of docs/design.md §9: metrics per category on the pooled pixels of all its test images
 /// (normal images included), then the unweighted mean over categories, skipping categories where a metric is
 /// undefined. Categories are evaluated in name order; images are loaded and labelled in parallel, and the next category
 /// loads while the current one is sorted and swept, so memory holds two categories at a time (about 5 bytes per pixel

@@ -1,7 +1,7 @@
 namespace AgVas.Evaluation;
 
 /// <summary>
-/// F1-max (AGVAS.md §4): the maximum of 2PR/(P+R) over the thresholds of the precision-recall curve (those of
+/// F1-max (docs/design.md §9): the maximum of 2PR/(P+R) over the thresholds of the precision-recall curve (those of
 /// scikit-learn's <c>precision_recall_curve</c>: every distinct score), and the threshold that attains it.
 /// F1 = 2·TP / (TP + FP + positives) is compared exactly in integers; among equal maxima the lowest threshold wins
 /// (what <c>argmax</c> over scikit-learn's increasing thresholds returns). Predicted positive means score &gt;= threshold.

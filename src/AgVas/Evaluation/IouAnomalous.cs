@@ -1,7 +1,7 @@
 namespace AgVas.Evaluation;
 
 /// <summary>
-/// IoU_ano (AGVAS.md §4): IoU of the binary mask against the ground truth on anomalous images, both as the mean of
+/// IoU_ano (docs/design.md §9): IoU of the binary mask against the ground truth on anomalous images, both as the mean of
 /// per-image IoUs (LISA's gIoU style, <see cref="ComputeMean"/>) and cumulative ΣI / ΣU over the images (cIoU style,
 /// <see cref="ComputeCumulative"/>). An image whose mask and ground truth are both empty (union 0) counts as IoU 1,
 /// as in LISA; a cumulative union of 0 gives 1 likewise. Undefined (null) without anomalous images.

@@ -1,7 +1,7 @@
 namespace AgVas.Evaluation;
 
 /// <summary>
-/// IoU_nor (AGVAS.md §4): on normal images, 1 if the predicted mask is empty, else 0, averaged over the images —
+/// IoU_nor (docs/design.md §9): on normal images, 1 if the predicted mask is empty, else 0, averaged over the images —
 /// how often a normal image is rejected. Undefined (null) without normal images.
 /// </summary>
 public sealed class IouNormal

@@ -1,7 +1,7 @@
 namespace AgVas.Evaluation;
 
 /// <summary>
-/// The metrics of AGVAS.md §4 for one category (or their mean over categories). Fractions in [0, 1] except
+/// The metrics of docs/design.md §9 for one category (or their mean over categories). Fractions in [0, 1] except
 /// <see cref="F1Threshold"/> (a score); null where a metric is undefined for the category.
 /// </summary>
 /// <param name="Ap">Pixel average precision (step sum, scikit-learn's average_precision_score).</param>

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace AgVas.Modeling;
 
-/// <summary>The whole AG-VAS model's sizes (AGVAS.md §2): the vision and mask side, the LLM, its LoRA adapters, and the
+/// <summary>The whole AG-VAS model's sizes (docs/design.md §2): the vision and mask side, the LLM, its LoRA adapters, and the
 /// image placeholder id of the tokenizer. Presets compose the vision preset of the same name with the LLM preset.</summary>
 public sealed record AgVasConfig(VisionConfig Vision, Qwen2Config Llm, LoraConfig Lora, int ImageTokenId)
 {

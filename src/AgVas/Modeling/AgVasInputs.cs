@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>Converts images and masks into the two encoder frames (AGVAS.md §2, inputs): the semantic encoder's square
+/// <summary>Converts images and masks into the two encoder frames (docs/design.md §3.1, inputs): the semantic encoder's square
 /// SigLIP input and the pixel encoder's SAM input (longest side resized, normalised, zero-padded bottom/right).</summary>
 public static class AgVasInputs
 {

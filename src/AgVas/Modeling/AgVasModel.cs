@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>AG-VAS (AGVAS.md §2): the vision side (SigLIP F_s + projector, SAM F_p, SPAM, Token Refiner, AGMD) around the
+/// <summary>AG-VAS (docs/design.md §3): the vision side (SigLIP F_s + projector, SAM F_p, SPAM, Token Refiner, AGMD) around the
 /// Qwen2 LLM with LoRA and the three anchor tokens. Freezing policy: encoders, projector and the LLM's pretrained weights
 /// are frozen; the anchor rows (<see cref="LlmAddedTokens"/>), LoRA, SPAM, the refiner and AGMD train. Trainable
 /// parameters are chosen by module membership (<see cref="TrainableParameters"/>). A model trained from scratch
@@ -43,7 +43,7 @@ public sealed class AgVasModel : nn.Module
     }
 
     /// <summary>Ids of [NOR], [ANO], [SEG] (V, V+1, V+2).</summary>
-    public IReadOnlyList<int> AnchorIds => [llm.AnchorId(0), llm.AnchorId(1), llm.AnchorId(2)];
+    public IReadOnlyList<int> AnchorIds => [.. Enumerable.Range(0, Anchors.Count).Select(llm.AnchorId)];
 
     /// <summary>The parameters training updates, with their state_dict names: LoRA adapters, the anchor rows, SPAM,
     /// Token Refiner, AGMD — selected by the modules they belong to — or all of them after <see cref="TrainEverything"/>.</summary>
@@ -95,21 +95,23 @@ public sealed class AgVasModel : nn.Module
         return (visual.MoveToOuterDisposeScope(), fp.MoveToOuterDisposeScope());
     }
 
-    /// <summary>Anchor states [B, 3, D] (NOR, ANO, SEG) → Token Refiner → AGMD maps at the decoder's resolution.</summary>
+    /// <summary>Anchor states [B, A, D] (NOR, ANO, SEG) → Token Refiner → AGMD maps at the decoder's resolution.</summary>
     public AgmdOutput DecodeMasks(Tensor pixelEmbedding, Tensor anchorStates)
     {
         using var scope = NewDisposeScope();
-        var refined = vision.TokenRefiner.forward(anchorStates);                              // [B, 3, C]
+        var refined = vision.TokenRefiner.forward(anchorStates);                              // [B, A, C]
         return vision.Agmd.forward(pixelEmbedding, refined).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Teacher-forced training loss L = L_txt + L_seg (AGVAS.md §3).</summary>
+    /// <summary>Teacher-forced training loss L = L_txt + L_seg (docs/design.md §7).</summary>
     /// <param name="semanticPixels">[B, 3, S_s, S_s].</param>
     /// <param name="pixelPixels">[B, 3, S_p, S_p].</param>
     /// <param name="masks">[B, S_p, S_p] ground truth in the pixel encoder's frame (all zero for normal images).</param>
     /// <param name="ids">Per row, the conversation's ids with one image placeholder and the anchors in the answer.</param>
     /// <param name="isTarget">Per row, which ids are answer tokens (see <see cref="Text.ChatTemplate.EncodeForTraining"/>).</param>
-    public AgVasLoss Loss(Tensor semanticPixels, Tensor pixelPixels, Tensor masks, IReadOnlyList<int[]> ids, IReadOnlyList<bool[]> isTarget)
+    /// <param name="weights">The loss weights; null for the defaults.</param>
+    public AgVasLoss Loss(Tensor semanticPixels, Tensor pixelPixels, Tensor masks, IReadOnlyList<int[]> ids, IReadOnlyList<bool[]> isTarget,
+        LossWeights? weights = null)
     {
         using var scope = NewDisposeScope();
         using Scalar one = 1, zero = 0, maxPosition = long.MaxValue;
@@ -118,12 +120,12 @@ public sealed class AgVasModel : nn.Module
         var positions = input.Mask.cumsum(1, ScalarType.Int64).sub(one).clamp(zero, maxPosition); // [B, S]
         var hidden = llm.Hidden(input.Embeds, input.Mask, positions, null);                    // [B, S, D]
         var text = llm.TextLoss(hidden, input.Ids, input.Targets);
-        var states = LlmAnchorStates.Select(hidden, input.Ids, AnchorIds);                     // [B, 3, D]
+        var states = LlmAnchorStates.Select(hidden, input.Ids, AnchorIds);                     // [B, A, D]
         using var decoded = DecodeMasks(fp, states);
         var logits = nn.functional.interpolate(decoded.Logits, size: [masks.shape[1], masks.shape[2]],
             mode: InterpolationMode.Bilinear, align_corners: false);                           // [B, 3, S_p, S_p]
         var seg = SegmentationLoss.Compute(logits, masks);
-        var total = text.Plus(seg.Total);
+        var total = (weights ?? new LossWeights()).Total(text, seg);
         seg.MoveToOuterDisposeScope();
         return new AgVasLoss(total.MoveToOuterDisposeScope(), text.MoveToOuterDisposeScope(), seg);
     }
@@ -132,7 +134,7 @@ public sealed class AgVasModel : nn.Module
 /// <summary>The parts of the AG-VAS loss for one batch. Owns its tensors.</summary>
 public sealed class AgVasLoss(Tensor total, Tensor text, SegmentationLossParts segmentation) : IDisposable
 {
-    /// <summary>L_txt + L_seg (scalar, to back-propagate).</summary>
+    /// <summary>The weighted sum λ_txt·L_txt + L_seg (scalar, to back-propagate).</summary>
     public Tensor Total { get; } = total;
     /// <summary>L_txt: next-token cross-entropy over the answer tokens.</summary>
     public Tensor Text { get; } = text;

@@ -1,6 +1,6 @@
 namespace AgVas.Synthesis;
 
-/// <summary>The synthetic defect kinds painted onto normal images (AGVAS.md §3, Anomaly-Seg (a)).</summary>
+/// <summary>The synthetic defect kinds painted onto normal images (docs/design.md §8, Anomaly-Seg (a)).</summary>
 public enum AnomalyKind
 {
     /// <summary>DRAEM: a Perlin-noise-shaped region blended with a foreign texture.</summary>

@@ -2,7 +2,7 @@ using AgVas.Data;
 
 namespace AgVas.Synthesis;
 
-/// <summary>Options of Anomaly-Seg synthesis (AGVAS.md §3). Defaults: 256 px, 20 % normal images, every kind and size.</summary>
+/// <summary>Options of Anomaly-Seg synthesis (docs/design.md §8). Defaults: 256 px, 20 % normal images, every kind and size.</summary>
 /// <param name="Size">Side of the square output images.</param>
 /// <param name="NormalRatio">Fraction of samples left unchanged (empty mask), in [0, 1].</param>
 /// <param name="Kinds">Anomaly kinds to draw from (uniformly); null = all.</param>

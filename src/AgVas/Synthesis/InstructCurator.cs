@@ -1,10 +1,11 @@
 using System.Text.Json.Serialization;
 using AgVas.Data;
+using AgVas.Modeling;
 using AgVas.Text;
 
 namespace AgVas.Synthesis;
 
-/// <summary>One Anomaly-Instruct record (AGVAS.md §3): the five text fields plus the attributes they were written from.</summary>
+/// <summary>One Anomaly-Instruct record (docs/design.md §8): the five text fields plus the attributes they were written from.</summary>
 public sealed record InstructRecord(
     [property: JsonPropertyName("image")] string Image,
     [property: JsonPropertyName("mask")] IReadOnlyList<string> Masks,
@@ -46,9 +47,9 @@ public static class InstructCurator
                     $"Since no region differs from the normal appearance, there is no defect.",
                     $"The {obj} matches its normal state; it is not anomalous."),
                 Pick(ref rng,
-                    $"The {obj} is normal; there is no anomaly. {AnchorTokens.Suffix}",
-                    $"No anomaly is present in this {obj}. {AnchorTokens.Suffix}",
-                    $"This {obj} is defect-free. {AnchorTokens.Suffix}"),
+                    $"The {obj} is normal; there is no anomaly. {Anchors.Suffix}",
+                    $"No anomaly is present in this {obj}. {Anchors.Suffix}",
+                    $"This {obj} is defect-free. {Anchors.Suffix}"),
                 Pick(ref rng,
                     $"No region differs in brightness, colour, texture or shape from the rest of the {obj}, so the anomaly mask is empty.",
                     $"Every part of the {obj} agrees with its normal appearance; with no deviating region, nothing is segmented."),
@@ -69,9 +70,9 @@ public static class InstructCurator
             $"This does not belong to the normal {obj}; the deviation is {kind}.",
             $"The region interrupts the otherwise regular {obj}, which marks it as a defect, {kind}.");
         string summary = Pick(ref rng,
-            $"The {obj} is anomalous: {Article(what)} {what} in the {where}. {AnchorTokens.Suffix}",
-            $"There is {Article(what)} {what} in the {where}. {AnchorTokens.Suffix}",
-            $"Anomaly found: {Article(what)} {what}, {looks}, in the {where}. {AnchorTokens.Suffix}");
+            $"The {obj} is anomalous: {Article(what)} {what} in the {where}. {Anchors.Suffix}",
+            $"There is {Article(what)} {what} in the {where}. {Anchors.Suffix}",
+            $"Anomaly found: {Article(what)} {what}, {looks}, in the {where}. {Anchors.Suffix}");
         string explanation = Pick(ref rng,
             $"The anomalous area forms {RegionPhrase(a)} centred in the {ImageWhere(a)}, covering {coverage}. {Capitalise(looks)}, {ShapeEvidence(a)}. Because a normal {obj} shows none of this, the area is {kind}.",
             $"Compared with the surface around it, the area is {looks}; {ShapeEvidence(a)}. It forms {RegionPhrase(a)} in the {ImageWhere(a)} and covers {coverage}, which a normal {obj} would not show — {kind}.");

@@ -12,7 +12,7 @@ public enum ShapeClass { LineLike, Round, Irregular, Scattered }
 public enum Tone { Darker, Brighter, Similar }
 
 /// <summary>The attributes of an anomaly computed from its mask and image — what Anomaly-Instruct text is written from
-/// (AGVAS.md §3, ours). Positions are fractions of the image (x right, y down).</summary>
+/// (docs/design.md §8, ours). Positions are fractions of the image (x right, y down).</summary>
 /// <param name="AreaFraction">Mask pixels / image pixels.</param>
 /// <param name="Size">Class of <paramref name="AreaFraction"/>.</param>
 /// <param name="RegionCount">Number of 8-connected regions.</param>

@@ -1,18 +1,15 @@
+using AgVas.Modeling;
+
 namespace AgVas.Text;
 
-/// <summary>The special tokens of AG-VAS (AGVAS.md §2). Each must encode to exactly one token id.</summary>
+/// <summary>Former home of the anchor tokens, now <see cref="Anchors"/>; these names forward to it until the inference
+/// code and the CLI use <see cref="Anchors"/> and <see cref="ChatTemplate.ImageToken"/> directly.</summary>
 public static class AnchorTokens
 {
-    /// <summary>Absolute anchor: the defect as a concrete visual entity.</summary>
-    public const string Seg = "[SEG]";
-    /// <summary>Relative anchor: normal context.</summary>
-    public const string Nor = "[NOR]";
-    /// <summary>Relative anchor: abnormal context.</summary>
-    public const string Ano = "[ANO]";
-    /// <summary>The anchors in the order they end an answer: "[NOR] [ANO] [SEG]".</summary>
-    public static readonly IReadOnlyList<string> InAnswerOrder = [Nor, Ano, Seg];
-    /// <summary>The anchor suffix as it appears in answers.</summary>
-    public const string Suffix = "[NOR] [ANO] [SEG]";
-    /// <summary>LLaVA-OneVision's image placeholder in the prompt text.</summary>
-    public const string Image = "<image>";
+    public const string Seg = Anchors.Seg;
+    public const string Nor = Anchors.Nor;
+    public const string Ano = Anchors.Ano;
+    public static IReadOnlyList<string> InAnswerOrder => Anchors.Tokens;
+    public const string Suffix = Anchors.Suffix;
+    public const string Image = ChatTemplate.ImageToken;
 }

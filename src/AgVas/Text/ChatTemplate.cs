@@ -2,12 +2,14 @@ namespace AgVas.Text;
 
 /// <summary>LLaVA-OneVision's chat format (Qwen2's ChatML): each turn is <c>&lt;|im_start|&gt;role\n…&lt;|im_end|&gt;\n</c>; a
 /// generation prompt ends with <c>&lt;|im_start|&gt;assistant\n</c>. The user turn carrying the image holds
-/// <see cref="AnchorTokens.Image"/> where the visual tokens go (Hugging Face's template writes it first, as "&lt;image&gt;\n").</summary>
+/// <see cref="ImageToken"/> where the visual tokens go (Hugging Face's template writes it first, as "&lt;image&gt;\n").</summary>
 public static class ChatTemplate
 {
     public const string ImStart = "<|im_start|>";
     public const string ImEnd = "<|im_end|>";
     public const string EndOfText = "<|endoftext|>";
+    /// <summary>LLaVA-OneVision's image placeholder in the prompt text.</summary>
+    public const string ImageToken = "<image>";
     /// <summary>The system turn of LLaVA-OneVision's original "qwen_1_5" conversation template.</summary>
     public const string DefaultSystem = "You are a helpful assistant.";
 
@@ -24,7 +26,7 @@ public static class ChatTemplate
 
     /// <summary>Token ids of a whole conversation with the training targets: <c>IsTarget[i]</c> is true for the tokens of
     /// every assistant answer and its closing &lt;|im_end|&gt; (L_txt covers the answer tokens only, anchors included,
-    /// AGVAS.md §3); headers, system and user turns are context.</summary>
+    /// docs/design.md §7); headers, system and user turns are context.</summary>
     public static (int[] Ids, bool[] IsTarget) EncodeForTraining(Qwen2Tokenizer tokenizer, IEnumerable<ChatMessage> messages)
     {
         var ids = new List<int>();

@@ -1,9 +1,10 @@
+using AgVas.Modeling;
 using AgVas.Synthesis;
 
 namespace AgVas.Text;
 
 /// <summary>The texts a conversation can draw on for one image: its category, its label and, when curated, the five
-/// Anomaly-Instruct fields (AGVAS.md §3). Without them only Direct Segmentation can be built.</summary>
+/// Anomaly-Instruct fields (docs/design.md §8). Without them only Direct Segmentation can be built.</summary>
 public sealed record ConversationSource(string Category, bool IsAnomalous, string? Expectation = null, string? Observation = null,
     string? Diagnosis = null, string? Summary = null, string? Explanation = null)
 {
@@ -14,8 +15,8 @@ public sealed record ConversationSource(string Category, bool IsAnomalous, strin
         new(r.Category, r.IsAnomalous, r.Expectation, r.Observation, r.Diagnosis, r.Summary, r.Explanation);
 }
 
-/// <summary>Builds the chat turns of the four instruction types (AGVAS.md §3). The user turn starts with
-/// <see cref="AnchorTokens.Image"/>; answers hold the anchors "[NOR] [ANO] [SEG]" exactly once:
+/// <summary>Builds the chat turns of the four instruction types (docs/design.md §8). The user turn starts with
+/// <see cref="ChatTemplate.ImageToken"/>; answers hold the anchors "[NOR] [ANO] [SEG]" exactly once:
 /// Direct Segmentation answers <see cref="DirectAnswer"/>; Describe-then-Segment answers the observation, then the
 /// summary (which ends in the anchors); Describe-then-Segment-Plus puts the normal state (Expectation) in the question
 /// as an expert prior and answers observation, diagnosis and summary; Segment-then-Explain answers the anchors first and
@@ -23,7 +24,7 @@ public sealed record ConversationSource(string Category, bool IsAnomalous, strin
 public static class Conversations
 {
     /// <summary>The Direct Segmentation answer.</summary>
-    public const string DirectAnswer = "Sure, it is " + AnchorTokens.Suffix + ".";
+    public const string DirectAnswer = "Sure, it is " + Anchors.Suffix + ".";
 
     private static readonly string[] DirectQuestions =
     [
@@ -81,13 +82,13 @@ public static class Conversations
             InstructionType.SegmentThenExplain => (Format(Pick(ExplainQuestions, ref rng), obj), $"{DirectAnswer} {source.Explanation}"),
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
         };
-        return [new ChatMessage("user", $"{AnchorTokens.Image}\n{question}"), new ChatMessage("assistant", answer)];
+        return [new ChatMessage("user", $"{ChatTemplate.ImageToken}\n{question}"), new ChatMessage("assistant", answer)];
     }
 
     /// <summary>A general (non-anomaly) segmentation conversation: "segment the &lt;phrase&gt;", answered with the anchors
     /// (ours: the same three anchors, so the decoder sees one answer form; the referred region plays the role of the mask).</summary>
     public static IReadOnlyList<ChatMessage> BuildGeneral(string phrase, ref SynthRandom rng) =>
-        [new ChatMessage("user", $"{AnchorTokens.Image}\n{Format(Pick(GeneralQuestions, ref rng), phrase)}"), new ChatMessage("assistant", DirectAnswer)];
+        [new ChatMessage("user", $"{ChatTemplate.ImageToken}\n{Format(Pick(GeneralQuestions, ref rng), phrase)}"), new ChatMessage("assistant", DirectAnswer)];
 
     /// <summary>The noun that stands for the object when the category is unknown (e.g. <c>agvas segment</c> on a folder).</summary>
     public const string GenericObject = "object";
@@ -98,7 +99,7 @@ public static class Conversations
     /// <summary>The question alone (inference): the user turn of <paramref name="type"/> for a category, with the
     /// expert prior for Describe-then-Segment-Plus (<paramref name="expectation"/> is required then).</summary>
     public static ChatMessage Question(InstructionType type, string category, string? expectation = null, int template = 0) =>
-        new("user", $"{AnchorTokens.Image}\n{QuestionText(type, category, expectation, template)}");
+        new("user", $"{ChatTemplate.ImageToken}\n{QuestionText(type, category, expectation, template)}");
 
     /// <summary>The text of <see cref="Question"/> without the image placeholder: the same templates as training.</summary>
     public static string QuestionText(InstructionType type, string category, string? expectation = null, int template = 0)

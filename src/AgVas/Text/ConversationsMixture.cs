@@ -3,7 +3,7 @@ using AgVas.Synthesis;
 
 namespace AgVas.Text;
 
-/// <summary>The data pools of the AG-VAS training mixture (AGVAS.md §3).</summary>
+/// <summary>The data pools of the AG-VAS training mixture (docs/design.md §8).</summary>
 public enum MixturePool { AnomalySeg, Instruct, Normal, General }
 
 /// <summary>Relative weights of the pools (normalised over the non-empty pools). Defaults (ours): 0.4 / 0.3 / 0.15 / 0.15.</summary>

@@ -1,6 +1,6 @@
 namespace AgVas.Text;
 
-/// <summary>The four instruction types of AG-VAS (AGVAS.md §3); each is also an inference mode.</summary>
+/// <summary>The four instruction types of AG-VAS (docs/design.md §8); each is also an inference mode.</summary>
 public enum InstructionType
 {
     /// <summary>Answer "Sure, it is [NOR] [ANO] [SEG]."</summary>

@@ -2,8 +2,4 @@ namespace AgVas.Text;
 
 /// <summary>A tokenizer file that cannot be used: names the file and the problem.</summary>
 public sealed class TokenizerException(string path, string problem)
-    : Exception($"{path}: {problem}")
-{
-    public string Path { get; } = path;
-    public string Problem { get; } = problem;
-}
+    : AgVasException(path, problem);

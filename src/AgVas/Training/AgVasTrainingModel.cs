@@ -29,7 +29,7 @@ public sealed class AgVasTrainingModel(AgVasInferenceModel inference) : ITrainab
 
     public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters() => Model.TrainableParameters();
 
-    public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossSection weights)
+    public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossWeights weights)
     {
         using var scope = NewDisposeScope();
         var vision = Model.Config.Vision;
@@ -37,13 +37,9 @@ public sealed class AgVasTrainingModel(AgVasInferenceModel inference) : ITrainab
         var masks = AgVasInputs.Masks(batch.Select(e => e.Mask).ToList(), vision.InputSize); // [B, S_p, S_p]
         var encoded = batch.Select(e => ChatTemplate.EncodeForTraining(Tokenizer,
             [new ChatMessage("system", ChatTemplate.DefaultSystem), .. e.Example.Messages])).ToList();
-        using var loss = Model.Loss(semantic, pixel, masks, encoded.Select(x => x.Ids).ToList(), encoded.Select(x => x.IsTarget).ToList());
+        var loss = Model.Loss(semantic, pixel, masks, encoded.Select(x => x.Ids).ToList(), encoded.Select(x => x.IsTarget).ToList(), weights);
         var s = loss.Segmentation;
-        using Scalar textWeight = weights.TextWeight, bceWeight = weights.BceWeight, diceWeight = weights.DiceWeight, hardBceWeight = weights.HardBceWeight;
-        var total = (loss.Text * textWeight)
-            .Plus(s.BceNor.Plus(s.BceAno).Plus(s.BceSeg) * bceWeight)
-            .Plus(s.DiceNor.Plus(s.DiceAno).Plus(s.DiceSeg) * diceWeight)
-            .Plus(s.HardBce * hardBceWeight);                                                                 // []
+        var total = loss.Total;                                                                                // []
         static double V(Tensor t) => t.item<float>();
         var parts = new LossParts(V(total), V(loss.Text), V(s.BceNor), V(s.BceAno), V(s.BceSeg), V(s.DiceNor), V(s.DiceAno), V(s.DiceSeg), V(s.HardBce));
         return new TrainingLoss(total.MoveToOuterDisposeScope(), parts);

@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using static TorchSharp.torch;
 using Parameter = TorchSharp.Modules.Parameter;
 
@@ -25,7 +26,7 @@ public interface ITrainableModel
     IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters();
 
     /// <summary>L for a batch (teacher-forced text + segmentation), weighted by <paramref name="weights"/>.</summary>
-    TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossSection weights);
+    TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossWeights weights);
 
     /// <summary>Model FLOPs of one training example (forward + backward, matmuls and convolutions), for MFU.</summary>
     double TrainingFlopsPerExample { get; }

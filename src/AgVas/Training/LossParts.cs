@@ -1,7 +1,7 @@
 namespace AgVas.Training;
 
 /// <summary>
-/// The parts of the AG-VAS training loss (AGVAS.md §3) for one batch, as plain numbers for logging:
+/// The parts of the AG-VAS training loss (docs/design.md §7) for one batch, as plain numbers for logging:
 /// L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) over the anchors c ∈ {NOR, ANO, SEG}, + λ_hard·HardBCE.
 /// </summary>
 public sealed record LossParts(double Total, double Text, double BceNor, double BceAno, double BceSeg, double DiceNor, double DiceAno, double DiceSeg,

@@ -7,7 +7,7 @@ namespace AgVas.Training;
 /// <summary>
 /// Validation during training: predicts the held-out samples with the model being trained (it must also be an
 /// <see cref="ISegmentationModel"/>) into <c>&lt;run&gt;/validation/predictions</c> (overwritten each pass) and scores them with
-/// <see cref="Evaluator"/> (AGVAS.md §4). Returns the mean metrics under their report keys (<see cref="MetricValues.Keys"/>).
+/// <see cref="Evaluator"/> (docs/design.md §9). Returns the mean metrics under their report keys (<see cref="MetricValues.Keys"/>).
 /// </summary>
 public sealed class SegmentationValidator(IReadOnlyList<Sample> samples, string runDir) : ITrainingValidator
 {

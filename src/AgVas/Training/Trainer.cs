@@ -26,7 +26,7 @@ public sealed record TrainerOptions
 }
 
 /// <summary>
-/// The AG-VAS training loop (AGVAS.md §3), nanoGPT style, one optimiser step per iteration read top to bottom:
+/// The AG-VAS training loop (docs/design.md §8), nanoGPT style, one optimiser step per iteration read top to bottom:
 /// learning rate, micro-steps with gradient accumulation, clipping, AdamW step, log, validation, checkpoint.
 /// Randomness is counter-based: the data of step s and torch's generator (LoRA dropout) are functions of (seed, s), so
 /// <c>resume</c> continues from the last checkpoint exactly as the uninterrupted run would have (same optimiser
@@ -180,7 +180,7 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
 /// <summary>The loss of a step is not finite. Nothing of that step is applied, so the run's last checkpoint is the last
 /// good state; the message names the step, the loss parts and the batch's images.</summary>
 public sealed class TrainingDivergedException(int step, string parts, IReadOnlyList<string> images)
-    : Exception($"step {step}: the loss is not finite ({parts}); nothing of this step was applied (resume from the last checkpoint). Batch: {string.Join(", ", images)}")
+    : AgVasException($"step {step}", $"the loss is not finite ({parts}); nothing of this step was applied (resume from the last checkpoint). Batch: {string.Join(", ", images)}")
 {
     public int Step { get; } = step;
 }

@@ -1,9 +1,10 @@
+using AgVas.Modeling;
 using AgVas.Text;
 
 namespace AgVas.Training;
 
 /// <summary>
-/// Everything `agvas train` needs (AGVAS.md §3), bound from YAML with snake_case keys by <see cref="TrainingConfigLoader"/>.
+/// Everything `agvas train` needs (docs/design.md §8), bound from YAML with snake_case keys by <see cref="TrainingConfigLoader"/>.
 /// Defaults are the paper's / LISA's where they give one: AdamW lr 3e-4, betas (0.9, 0.95), 100 warm-up steps then
 /// linear decay, gradient clip 1.0, λ_bce 0.5, λ_dice 2.0.
 /// </summary>
@@ -12,7 +13,7 @@ public sealed record TrainingConfig
     public ModelSection Model { get; init; } = new();
     public DataSection Data { get; init; } = new();
     public OptimSection Optim { get; init; } = new();
-    public LossSection Loss { get; init; } = new();
+    public LossWeights Loss { get; init; } = new();
     public OutputSection Output { get; init; } = new();
     /// <summary>Optimiser steps (each is <see cref="OptimSection.BatchSize"/> × <see cref="OptimSection.GradAccum"/> examples).</summary>
     public int Steps { get; init; } = 1000;
@@ -29,7 +30,7 @@ public sealed record ModelSection
     /// <summary>A model directory (our format, e.g. from <c>agvas model init</c>) to start from; relative to the config file.
     /// The encoders' input sizes are the model's own (images are resized by the SAM / SigLIP pre-processing).</summary>
     public string? Base { get; init; }
-    /// <summary>What trains: <c>paper</c> (AGVAS.md §3: LoRA, anchor rows, SPAM, Token Refiner, AGMD; encoders, projector
+    /// <summary>What trains: <c>paper</c> (docs/design.md §8: LoRA, anchor rows, SPAM, Token Refiner, AGMD; encoders, projector
     /// and LLM frozen, as suits pretrained weights) or <c>all</c> (every weight, as a model trained from scratch needs:
     /// frozen random encoders would feed the mask decoder random features). Default: <c>all</c> for a fresh
     /// <see cref="Preset"/>, <c>paper</c> when a <see cref="Base"/> is given.</summary>
@@ -43,9 +44,9 @@ public sealed record ModelSection
 public sealed record DataSection
 {
     public List<DataSourceConfig> Sources { get; init; } = [];
-    /// <summary>Relative weights of the pools (AGVAS.md §3); pools without a source are skipped.</summary>
+    /// <summary>Relative weights of the pools (docs/design.md §8); pools without a source are skipped.</summary>
     public PoolRatios PoolRatios { get; init; } = new();
-    /// <summary>Relative weights of the four instruction types (AGVAS.md §3).</summary>
+    /// <summary>Relative weights of the four instruction types (docs/design.md §8).</summary>
     public InstructionTypeRatios InstructionRatios { get; init; } = new();
     /// <summary>The validation set, or null for none.</summary>
     public DataSourceConfig? Validation { get; init; }
@@ -145,16 +146,6 @@ public sealed record OptimSection
     /// <summary>Decay of an exponential moving average of the weights (<see cref="ExponentialMovingAverage"/>), which
     /// checkpoints keep and the final model and <c>train export</c> use; 0 = none (the paper).</summary>
     public double EmaDecay { get; init; }
-}
-
-/// <summary>Weights of L = λ_txt·L_txt + Σ_c (λ_bce·BCE_c + λ_dice·Dice_c) (AGVAS.md §3) + λ_hard·HardBCE (hard-pixel
-/// mining, beyond the paper: see <see cref="Modeling.SegmentationLossConfig"/>; 0 = the paper's loss).</summary>
-public sealed record LossSection
-{
-    public double TextWeight { get; init; } = 1.0;
-    public double BceWeight { get; init; } = 0.5;
-    public double DiceWeight { get; init; } = 2.0;
-    public double HardBceWeight { get; init; }
 }
 
 /// <summary>What a checkpoint holds.</summary>

@@ -10,11 +10,7 @@ using YamlDotNet.Serialization.NamingConventions;
 namespace AgVas.Training;
 
 /// <summary>A bad training config: one line naming the file, the line, the key and the problem.</summary>
-public sealed class ConfigException(string path, string problem, Exception? inner = null) : Exception($"{path}: {problem}", inner)
-{
-    public string Path { get; } = path;
-    public string Problem { get; } = problem;
-}
+public sealed class ConfigException(string path, string problem, Exception? inner = null) : AgVasException(path, problem, inner);
 
 /// <summary>
 /// Reads a <see cref="TrainingConfig"/> from YAML. Keys are snake_case (<c>warmup_steps</c>); an unknown key is an error

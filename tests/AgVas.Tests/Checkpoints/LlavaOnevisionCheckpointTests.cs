@@ -36,8 +36,8 @@ public sealed class LlavaOnevisionCheckpointTests : IDisposable
         var (llm, tokenizer, cfg) = LlavaOnevisionCheckpoint.LoadLanguage(dir.FullName, new LoraConfig());
         Assert.Equal(LlavaOnevisionTinyCheckpoint.ImageTokenId, cfg.ImagePlaceholderId);
         AssertSameWeights(written, llm.LanguageModel, ScalarType.Float32);
-        Assert.Equal(config.VocabSize + 2, tokenizer.TokenToId(AnchorTokens.Seg));
-        Assert.Equal(LlavaOnevisionTinyCheckpoint.ImageTokenId, tokenizer.TokenToId(AnchorTokens.Image));
+        Assert.Equal(config.VocabSize + 2, tokenizer.TokenToId(Anchors.Seg));
+        Assert.Equal(LlavaOnevisionTinyCheckpoint.ImageTokenId, tokenizer.TokenToId(ChatTemplate.ImageToken));
     }
 
     [Fact]

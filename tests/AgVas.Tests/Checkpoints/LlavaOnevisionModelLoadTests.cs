@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using System.Text.Json.Nodes;
 using AgVas.Checkpoints;
 using AgVas.Text;
@@ -45,7 +46,7 @@ public sealed class LlavaOnevisionModelLoadTests : IDisposable
         using var _ = model;
         Assert.Equal(48, model.Config.Llm.HiddenSize);
         Assert.Equal(62, model.Config.ImageTokenId);
-        Assert.Equal(64 + 2, tokenizer.TokenToId(AnchorTokens.Seg));
+        Assert.Equal(64 + 2, tokenizer.TokenToId(Anchors.Seg));
         using var source = TensorSource.Open(llava);
         var state = model.state_dict();
         foreach (var (ours, theirs) in new[]

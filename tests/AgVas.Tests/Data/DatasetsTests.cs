@@ -65,7 +65,7 @@ public class DatasetsTests
         MakeMvtecCategory(dir, new DummyData(13), "bottle");
         File.Delete(dir.File("bottle/ground_truth/crack/001_mask.png"));
         var ex = Assert.Throws<DataException>(() => Datasets.Load(dir.Path));
-        Assert.Equal(dir.File("bottle/test/crack/001.png"), ex.Path);
+        Assert.Equal(dir.File("bottle/test/crack/001.png"), ex.File);
         Assert.Contains("missing mask: expected " + dir.File("bottle/ground_truth/crack/001_mask.png"), ex.Message);
     }
 
@@ -89,7 +89,7 @@ public class DatasetsTests
         var samples = Datasets.Load(dir.Path);
         File.WriteAllText(dir.File("bottle/test/good/001.png"), "oops");
         var ex = Assert.Throws<DataException>(() => Datasets.Validate(samples));
-        Assert.Equal(dir.File("bottle/test/good/001.png"), ex.Path);
+        Assert.Equal(dir.File("bottle/test/good/001.png"), ex.File);
         File.Delete(dir.File("bottle/test/good/001.png"));
         ex = Assert.Throws<DataException>(() => Datasets.Validate(samples));
         Assert.Equal($"{dir.File("bottle/test/good/001.png")}: file not found", ex.Message);
@@ -150,7 +150,7 @@ public class DatasetsTests
         using var dir = new TempDir();
         MakeVisa(dir, new DummyData(22), VisaCsv.Replace("test,anomaly,candle/Data/Images/Anomaly/001", "test,weird,candle/Data/Images/Anomaly/001"));
         var ex = Assert.Throws<DataException>(() => Datasets.Load(dir.Path));
-        Assert.Equal(dir.File("split_csv/1cls.csv"), ex.Path);
+        Assert.Equal(dir.File("split_csv/1cls.csv"), ex.File);
         Assert.Contains("line 5: bad label 'weird'", ex.Message);
     }
 

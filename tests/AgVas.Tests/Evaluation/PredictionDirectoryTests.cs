@@ -88,7 +88,7 @@ public class PredictionDirectoryTests
         var path = predictions.MapPath(samples[2]);
         Npy.Write(path, map);
         var ex = Assert.Throws<DataException>(() => new Evaluator().Evaluate(samples, predictions));
-        Assert.Equal(path, ex.Path);
+        Assert.Equal(path, ex.File);
         Assert.Contains(expected, ex.Message);
         _ = what;
     }
@@ -127,7 +127,7 @@ public class PredictionDirectoryTests
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 7)]);
         var ex = Assert.Throws<DataException>(() => new Evaluator().Evaluate(samples, predictions));
-        Assert.Equal(path, ex.Path);
+        Assert.Equal(path, ex.File);
         Assert.Contains("truncated .npy data", ex.Message);
     }
 

@@ -25,7 +25,7 @@ public sealed class ModelInitCommandTests
                 File.ReadAllBytes(Path.Combine(b.FullName, AgVasModelDirectory.WeightsFileName)));
             var (model, tokenizer) = AgVasModelDirectory.Load(a.FullName);
             using var _ = model;
-            Assert.Equal(model.Config.Llm.VocabSize + 2, tokenizer.TokenToId(AgVas.Text.AnchorTokens.Seg));
+            Assert.Equal(model.Config.Llm.VocabSize + 2, tokenizer.TokenToId(AgVas.Modeling.Anchors.Seg));
             var (code, _, stderr) = Run("init", "--preset", "tiny", "--out", a.FullName, "--tokenizer", Path.Combine(a.FullName, "missing.json"));
             Assert.Equal(1, code);
             Assert.Contains("missing.json", stderr);

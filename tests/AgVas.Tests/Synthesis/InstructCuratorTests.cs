@@ -1,4 +1,5 @@
 using AgVas.Data;
+using AgVas.Modeling;
 using AgVas.Synthesis;
 using AgVas.Text;
 using CsCheck;
@@ -157,14 +158,14 @@ public class InstructCuratorTests
         for (ulong seed = 0; seed < 20; seed++)
         {
             var r = Describe(Grey(), Rects((5, 5, 9, 9)), seed, "MT_Blowhole");
-            Assert.EndsWith(AnchorTokens.Suffix, r.Summary);
+            Assert.EndsWith(Anchors.Suffix, r.Summary);
             Assert.Equal("blowhole", r.Attributes!.DefectName);
             Assert.Contains("blowhole", r.Diagnosis);
             Assert.True(r.IsAnomalous);
             var n = InstructCurator.Describe(Grey(), new BinaryMask(W, H), "metal_plate", "good", "n.png", [], seed);
             Assert.False(n.IsAnomalous);
             Assert.Null(n.Attributes);
-            Assert.EndsWith(AnchorTokens.Suffix, n.Summary);
+            Assert.EndsWith(Anchors.Suffix, n.Summary);
             Assert.Contains("normal", n.Diagnosis + n.Summary);
             Assert.False(string.IsNullOrWhiteSpace(n.Expectation));
         }

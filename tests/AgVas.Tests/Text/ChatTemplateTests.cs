@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using AgVas.Text;
 
 namespace AgVas.Tests.Text;
@@ -16,7 +17,7 @@ public class ChatTemplateTests
     public void TrainingTargetsAreTheAnswerTokensWithAnchorsAndEnd()
     {
         var tok = Qwen2Tokenizer.Tiny();
-        tok.AddSpecialTokens(AnchorTokens.InAnswerOrder.Select((a, i) => (a, 512 + i)));
+        tok.AddSpecialTokens(Anchors.Tokens.Select((a, i) => (a, 512 + i)));
         ChatMessage[] conversation = [new("user", "<image>\nSegment the anomaly."), new("assistant", "Sure, it is [NOR] [ANO] [SEG].")];
         var (ids, isTarget) = ChatTemplate.EncodeForTraining(tok, conversation);
         Assert.Equal(tok.Encode(ChatTemplate.Render(conversation, false)), ids);

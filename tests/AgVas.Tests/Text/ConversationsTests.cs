@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using System.Text.RegularExpressions;
 using AgVas.Data;
 using AgVas.Synthesis;
@@ -24,13 +25,13 @@ public class ConversationsTests
         {
             var turns = Conversations.Build(type, Full, ref rng);
             Assert.Equal(["user", "assistant"], turns.Select(t => t.Role));
-            Assert.StartsWith(AnchorTokens.Image + "\n", turns[0].Content);
-            Assert.Equal(1, Count(turns[0].Content, AnchorTokens.Image));
+            Assert.StartsWith(ChatTemplate.ImageToken + "\n", turns[0].Content);
+            Assert.Equal(1, Count(turns[0].Content, ChatTemplate.ImageToken));
             Assert.Matches($"metal plate|{Conversations.GenericObject}", turns[0].Content);
             var answer = turns[1].Content;
-            Assert.Equal(1, Count(answer, AnchorTokens.Suffix));
-            foreach (var anchor in AnchorTokens.InAnswerOrder) Assert.Equal(1, Count(answer, anchor));
-            Assert.DoesNotContain(AnchorTokens.Seg, turns[0].Content);
+            Assert.Equal(1, Count(answer, Anchors.Suffix));
+            foreach (var anchor in Anchors.Tokens) Assert.Equal(1, Count(answer, anchor));
+            Assert.DoesNotContain(Anchors.Seg, turns[0].Content);
             switch (type)
             {
                 case InstructionType.DirectSegmentation:
@@ -38,14 +39,14 @@ public class ConversationsTests
                     break;
                 case InstructionType.DescribeThenSegment:
                     Assert.StartsWith(Full.Observation!, answer);
-                    Assert.EndsWith(AnchorTokens.Suffix, answer);
+                    Assert.EndsWith(Anchors.Suffix, answer);
                     Assert.DoesNotContain(Full.Expectation!, turns[0].Content);
                     break;
                 case InstructionType.DescribeThenSegmentPlus:
                     Assert.Contains(Full.Expectation!, turns[0].Content);
                     Assert.StartsWith(Full.Observation!, answer);
                     Assert.Contains(Full.Diagnosis!, answer);
-                    Assert.EndsWith(AnchorTokens.Suffix, answer);
+                    Assert.EndsWith(Anchors.Suffix, answer);
                     break;
                 case InstructionType.SegmentThenExplain:
                     Assert.StartsWith(Conversations.DirectAnswer, answer);
@@ -129,7 +130,7 @@ public class ConversationsTests
         var turns = Conversations.Build(InstructionType.DescribeThenSegmentPlus, ConversationSource.FromRecord(record), ref rng);
         Assert.Contains(record.Expectation, turns[0].Content);
         Assert.Contains("bottom right of the image", turns[1].Content);
-        Assert.EndsWith(AnchorTokens.Suffix, turns[1].Content);
+        Assert.EndsWith(Anchors.Suffix, turns[1].Content);
     }
 
     private static RgbImage SynthTestImages()

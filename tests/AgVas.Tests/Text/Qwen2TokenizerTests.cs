@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using System.Text.Json;
 using AgVas.Text;
 
@@ -12,7 +13,7 @@ public class Qwen2TokenizerTests
     {
         var tok = Qwen2Tokenizer.Tiny();
         int v = Golden.GetProperty("vocab_size").GetInt32();
-        tok.AddSpecialTokens(AnchorTokens.InAnswerOrder.Select((a, i) => (a, v + i)));
+        tok.AddSpecialTokens(Anchors.Tokens.Select((a, i) => (a, v + i)));
         return tok;
     }
 
@@ -43,7 +44,7 @@ public class Qwen2TokenizerTests
     public void EachAnchorIsExactlyOneIdWhereverItStands(string template)
     {
         var tok = TinyWithAnchors();
-        foreach (var anchor in AnchorTokens.InAnswerOrder)
+        foreach (var anchor in Anchors.Tokens)
         {
             int id = tok.TokenToId(anchor)!.Value;
             var text = string.Format(template, anchor);
@@ -53,13 +54,13 @@ public class Qwen2TokenizerTests
             // No fragment of the anchor survives as ordinary text.
             Assert.DoesNotContain(anchor.Trim('[', ']'), tok.Decode(ids.Where(i => i != id)));
         }
-        Assert.Single(tok.Encode(AnchorTokens.Seg));
+        Assert.Single(tok.Encode(Anchors.Seg));
     }
 
     [Fact]
     public void WithoutAnchorsTheyWouldSplitIntoSeveralTokens()
     {
-        Assert.True(Qwen2Tokenizer.Tiny().Encode(AnchorTokens.Seg).Length > 1);
+        Assert.True(Qwen2Tokenizer.Tiny().Encode(Anchors.Seg).Length > 1);
     }
 
     [Fact]
@@ -83,7 +84,7 @@ public class Qwen2TokenizerTests
     public void ClashingAddedTokenIsRejected()
     {
         var tok = TinyWithAnchors();
-        Assert.Throws<ArgumentException>(() => tok.AddSpecialTokens([(AnchorTokens.Seg, 600)]));
+        Assert.Throws<ArgumentException>(() => tok.AddSpecialTokens([(Anchors.Seg, 600)]));
         Assert.Throws<ArgumentException>(() => tok.AddSpecialTokens([("[NEW]", 5)]));
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using AgVas.Checkpoints;
 using AgVas.Data;
 using AgVas.Inference;
+using AgVas.Modeling;
 using AgVas.Text;
 using AgVas.Training;
 using TorchSharp;
@@ -52,7 +53,7 @@ internal sealed class TinyConvSegmenter : Module<Tensor, Tensor>, ITrainableMode
     /// <summary>Conv MACs per pixel × 2 FLOPs × 3 (forward + backward).</summary>
     public double TrainingFlopsPerExample => 3.0 * 2 * Size * Size * (3 * StemChannels * 9 + StemChannels * HeadChannels * 9 + HeadChannels * 3);
 
-    public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossSection weights)
+    public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossWeights weights)
     {
         using var scope = NewDisposeScope();
         var x = stack(batch.Select(e => ImageTensor(e.Image)).ToArray());                      // [B, 3, S, S]

@@ -6,7 +6,35 @@ using static TorchSharp.torch.nn;
 namespace AgVas.Modeling;
 
 /// <summary>
-/// Semantic encoder F_s (AGVAS.md §2): the SigLIP vision transformer without pooling head. Parameter names are those of
+/// Semantic encoder F_s: the SigLIP vision transformer (docs/design.md §3.2). Names follow Hugging Face's <c>SiglipVisionConfig</c>.
+/// </summary>
+/// <param name="FeatureLayer">
+/// Which hidden state feeds the projector, indexed like HF's <c>hidden_states</c> tuple (entry 0 is the embedding output,
+/// entry i the output of layer i; negative counts from the end). LLaVA-OneVision uses -1 with strategy "full": the
+/// output of the last layer of its (already truncated, 26-layer) tower, all 729 tokens, <b>without</b> the post-layernorm.
+/// </param>
+public sealed record SemanticEncoderConfig(
+    int HiddenSize,
+    int IntermediateSize,
+    int NumHiddenLayers,
+    int NumAttentionHeads,
+    int ImageSize,
+    int PatchSize,
+    int NumChannels = 3,
+    double LayerNormEps = 1e-6,
+    Activation HiddenAct = Activation.GeluTanh,
+    int FeatureLayer = -1)
+{
+    /// <summary>Side of the patch grid; the valid convolution drops a remainder (384 / 14 → 27).</summary>
+    public int GridSize => ImageSize / PatchSize;
+    /// <summary>N_s: visual tokens per image.</summary>
+    public int NumPatches => GridSize * GridSize;
+    /// <summary>How many encoder layers run to produce the selected hidden state.</summary>
+    public int LayersUsed => FeatureLayer < 0 ? NumHiddenLayers + 1 + FeatureLayer : FeatureLayer;
+}
+
+/// <summary>
+/// Semantic encoder F_s (docs/design.md §3.2): the SigLIP vision transformer without pooling head. Parameter names are those of
 /// HF's <c>SiglipVisionTransformer</c> (checkpoint prefix <c>vision_tower.vision_model.</c> in LLaVA-OneVision):
 /// <c>embeddings.{patch_embedding,position_embedding}</c>, <c>encoder.layers.{i}.*</c>. The post-layernorm is not
 /// built: the selected hidden state (<see cref="SemanticEncoderConfig.FeatureLayer"/>) is taken before it.

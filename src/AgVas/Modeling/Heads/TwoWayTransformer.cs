@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace AgVas.Modeling;
 
 /// <summary>
-/// SAM's two-way transformer (AGVAS.md §2, AGMD): L blocks of token self-attention, token→image cross-attention,
+/// SAM's two-way transformer (docs/design.md §5, AGMD): L blocks of token self-attention, token→image cross-attention,
 /// token MLP and image→token cross-attention, then a final token→image attention. The tokens' own initial values serve
 /// as their positional encoding. Parameter names are HF's <c>SamTwoWayTransformer</c> (<c>layers.{i}.*</c>,
 /// <c>final_attn_token_to_image</c>, <c>layer_norm_final_attn</c>).

@@ -5,8 +5,11 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>LLaVA-OneVision <c>mlp2x_gelu</c> visual projector: Linear → GELU → Linear, semantic width → LLM hidden size.</summary>
+public sealed record ProjectorConfig(int InputSize, int OutputSize, Activation HiddenAct = Activation.Gelu);
+
 /// <summary>
-/// Visual projector (LLaVA-OneVision <c>mlp2x_gelu</c>, AGVAS.md §2): <c>linear_2(GELU(linear_1(x)))</c>, mapping the
+/// Visual projector (LLaVA-OneVision <c>mlp2x_gelu</c>, docs/design.md §3.2): <c>linear_2(GELU(linear_1(x)))</c>, mapping the
 /// semantic encoder's tokens to the LLM width. Checkpoint prefix <c>multi_modal_projector.</c>.
 /// </summary>
 public sealed class Projector : Module<Tensor, Tensor>

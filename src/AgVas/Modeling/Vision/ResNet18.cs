@@ -5,6 +5,35 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>
+/// AG-VAS (ours, #15): the frozen ImageNet ResNet-18 of NuGet's <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> as both
+/// encoders, in place of SigLIP and SAM (which no pretrained weights reach here). One backbone pass per image:
+/// the semantic side reads layer4 (stride 32) average-pooled to <see cref="SemanticGrid"/>² tokens of width 512, through
+/// the (trainable) projector; the pixel side is a trainable neck (<see cref="ResNetPixelNeck"/>) that fuses
+/// <see cref="PixelStages"/> at stride 4 into f_p with <see cref="OutputChannels"/> channels, plus
+/// <see cref="RarityChannels"/> in-image rarity maps (the distance of each stride-8 patch to its k-th nearest patch of the
+/// same image, k = N/100, N/20, N/4: a training-free cue that a patch is unlike the rest of the image).
+/// </summary>
+/// <param name="ImageSize">Side of the square input (longest side resized, zero-padded after normalisation); a multiple of 32.</param>
+public sealed record ResNetEncoderConfig(
+    int ImageSize = 256,
+    IReadOnlyList<int>? PixelStages = null,
+    int OutputChannels = 64,
+    int SemanticGrid = 8,
+    int RarityChannels = 3)
+{
+    /// <summary>Stages fused into f_p (default 1, 2, 3: strides 4, 8, 16).</summary>
+    public IReadOnlyList<int> Stages => PixelStages ?? [1, 2, 3];
+    /// <summary>f_p is at stride 4.</summary>
+    public const int PixelStride = 4;
+    /// <summary>Side of the f_p grid.</summary>
+    public int GridSize => ImageSize / PixelStride;
+    /// <summary>Width of the semantic tokens (layer4's channels).</summary>
+    public const int SemanticWidth = 512;
+    /// <summary>N_s.</summary>
+    public int NumSemanticTokens => SemanticGrid * SemanticGrid;
+}
+
 /// <summary>The four stage outputs of <see cref="ResNet18"/>. Owns its tensors.</summary>
 /// <param name="Stage1">[B, 64, H/4, W/4] (layer1, stride 4; sizes round up)</param>
 /// <param name="Stage2">[B, 128, H/8, W/8] (layer2, stride 8)</param>

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace AgVas.Modeling;
 
-/// <summary>Sizes of a Qwen2 decoder (the LLM of LLaVA-OneVision, AGVAS.md §2). Binds Hugging Face's
+/// <summary>Sizes of a Qwen2 decoder (the LLM of LLaVA-OneVision, docs/design.md §3.4). Binds Hugging Face's
 /// <c>Qwen2Config</c> JSON (a plain Qwen2 <c>config.json</c> or LLaVA-OneVision's <c>text_config</c>) field by field;
 /// a field the JSON omits keeps Hugging Face's class default, as <c>transformers</c> does.</summary>
 public sealed record Qwen2Config

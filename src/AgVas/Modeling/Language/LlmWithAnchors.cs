@@ -4,24 +4,21 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>The LLM with its vocabulary expanded by the three anchor tokens (AGVAS.md §2): ids V, V+1, V+2 (V = the
-/// base vocab_size) are <c>[NOR]</c>, <c>[ANO]</c>, <c>[SEG]</c> (<see cref="Text.AnchorTokens.InAnswerOrder"/>).
+/// <summary>The LLM with its vocabulary expanded by the three anchor tokens (docs/design.md §4): ids V, V+1, V+2 (V = the
+/// base vocab_size) are <c>[NOR]</c>, <c>[ANO]</c>, <c>[SEG]</c> (<see cref="Anchors"/>).
 /// AG-VAS: the new rows live in a separate small module (<c>added_tokens.embed_tokens</c> [A, D] and, when the base head
 /// is untied, <c>added_tokens.lm_head</c> [A, D]) instead of resized base matrices, so the frozen base embedding and
 /// head stay frozen as whole tensors and only the A new rows train — no gradient masking, and the base weights keep
 /// the shapes of the public checkpoint. With a tied base head the new output rows are the new embedding rows.</summary>
 public sealed class LlmWithAnchors : nn.Module, ILlmCausal
 {
-    /// <summary>Number of added anchor tokens (A).</summary>
-    public const int AnchorCount = 3;
-
     private readonly Qwen2ForCausalLM language_model;
     private readonly LlmAddedTokens added_tokens;
 
     public LlmWithAnchors(string name, Qwen2Config config, LoraConfig? lora, Device? device = null) : base(name)
     {
         language_model = new Qwen2ForCausalLM("language_model", config, lora, device);
-        added_tokens = new LlmAddedTokens("added_tokens", AnchorCount, config.HiddenSize, !config.TieWordEmbeddings, device);
+        added_tokens = new LlmAddedTokens("added_tokens", Anchors.Count, config.HiddenSize, !config.TieWordEmbeddings, device);
         RegisterComponents();
     }
 
@@ -29,7 +26,7 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
     public LlmAddedTokens AddedTokens => added_tokens;
     public Qwen2Config Config => language_model.Config;
     /// <summary>V + A.</summary>
-    public int VocabSize => Config.VocabSize + AnchorCount;
+    public int VocabSize => Config.VocabSize + Anchors.Count;
     /// <summary>Id of anchor <paramref name="i"/> in answer order (0 = [NOR], 1 = [ANO], 2 = [SEG]).</summary>
     public int AnchorId(int i) => Config.VocabSize + i;
 
@@ -38,7 +35,7 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
     {
         using var scope = NewDisposeScope();
         long v = Config.VocabSize;
-        using Scalar firstAdded = v, zero = 0, lastAnchor = AnchorCount - 1;
+        using Scalar firstAdded = v, zero = 0, lastAnchor = Anchors.Count - 1;
         var isAdded = ids.ge(firstAdded);                                                    // [B, T]
         var baseIds = ids.masked_fill(isAdded, zero);                                        // [B, T]
         var addedIds = ids.sub(firstAdded).clamp(zero, lastAnchor);                          // [B, T]
@@ -61,7 +58,7 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
 
     public Qwen2KvCache NewCache() => language_model.NewCache();
 
-    /// <summary>L_txt: mean next-token cross-entropy over the target tokens (AGVAS.md §3: answer tokens, anchors
+    /// <summary>L_txt: mean next-token cross-entropy over the target tokens (docs/design.md §7: answer tokens, anchors
     /// included). Logits are computed only at the positions that predict a target, not over the whole sequence.</summary>
     /// <param name="hidden">[B, S, D] last-layer states of a teacher-forced pass.</param>
     /// <param name="ids">[B, S] token ids.</param>

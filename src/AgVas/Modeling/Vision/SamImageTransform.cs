@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn;
 namespace AgVas.Modeling;
 
 /// <summary>
-/// SAM's input convention (AGVAS.md §2): resize so the longest side equals the encoder size (bilinear, antialiased),
+/// SAM's input convention (docs/design.md §3.1): resize so the longest side equals the encoder size (bilinear, antialiased),
 /// normalise per channel with mean (123.675, 116.28, 103.53) and std (58.395, 57.12, 57.375) on the 0–255 scale,
 /// zero-pad bottom/right to a square. And the inverse for maps: upsample the decoder's low-res map to the padded input,
 /// crop the valid region, resize to the original size (bilinear, align_corners = false).

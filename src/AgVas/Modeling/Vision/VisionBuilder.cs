@@ -51,10 +51,7 @@ public static class VisionBuilder
             throw new ModelConfigException("Agmd.SeedThreshold", $"{a.SeedThreshold} is outside [Agmd.Threshold = {a.Threshold}, 1)");
 
         var l = c.Loss;
-        if (l.BceWeight < 0) throw new ModelConfigException("Loss.BceWeight", $"{l.BceWeight} is negative");
-        if (l.DiceWeight < 0) throw new ModelConfigException("Loss.DiceWeight", $"{l.DiceWeight} is negative");
         if (l.DiceScale <= 0) throw new ModelConfigException("Loss.DiceScale", $"{l.DiceScale} must be positive");
-        if (l.HardBceWeight < 0) throw new ModelConfigException("Loss.HardBceWeight", $"{l.HardBceWeight} is negative");
         if (l.HardPixelFraction is <= 0 or > 1 || double.IsNaN(l.HardPixelFraction))
             throw new ModelConfigException("Loss.HardPixelFraction", $"{l.HardPixelFraction} is outside (0, 1]");
     }

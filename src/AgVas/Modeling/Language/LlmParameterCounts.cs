@@ -10,7 +10,7 @@ public static class LlmParameterCounts
     public static IReadOnlyList<KeyValuePair<string, ParameterCount>> Compute(Qwen2Config llm, LoraConfig lora)
     {
         long d = llm.HiddenSize;
-        long added = LlmWithAnchors.AnchorCount * d * (llm.TieWordEmbeddings ? 1 : 2);
+        long added = Anchors.Count * d * (llm.TieWordEmbeddings ? 1 : 2);
         return
         [
             new(Llm, new ParameterCount(llm.ParameterCount() + added, added)),

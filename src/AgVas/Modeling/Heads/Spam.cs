@@ -5,8 +5,32 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>How SPAM encodes the position of the pixel tokens used as keys.</summary>
+public enum SpamPositionalEncoding
+{
+    /// <summary>SAM's random-Fourier dense PE of the pixel grid, added to f_p before Lin_p for the keys (default, no extra parameters).</summary>
+    Fourier,
+    /// <summary>A learned [C_p, H_p, W_p] table added to f_p before Lin_p for the keys.</summary>
+    Learned,
+    /// <summary>No positional encoding.</summary>
+    None,
+}
+
 /// <summary>
-/// SPAM, the Semantic-Pixel Alignment Module (AGVAS.md §2):
+/// SPAM (Semantic-Pixel Alignment Module, docs/design.md §3.3). <paramref name="SemanticDim"/> is the width of f_s (the projector
+/// output = LLM hidden size), <paramref name="PixelDim"/> that of f_p (256 for SAM), <paramref name="Dim"/> the common width D.
+/// </summary>
+public sealed record SpamConfig(
+    int SemanticDim,
+    int PixelDim,
+    int Dim,
+    int NumHeads,
+    int PixelGridSize,
+    SpamPositionalEncoding PositionalEncoding = SpamPositionalEncoding.Fourier,
+    double LayerNormEps = 1e-5);
+
+/// <summary>
+/// SPAM, the Semantic-Pixel Alignment Module (docs/design.md §3.3):
 /// f_align = LayerNorm(Lin_s(f_s) + MHCA(Q = Lin_s(f_s), K = Lin_p(f_p + PE), V = Lin_p(f_p))).
 /// Queries come from the semantic tokens, keys and values from the pixel tokens, so f_align has as many tokens as f_s.
 /// AG-VAS (ours): width D = LLM hidden size, heads = LLM heads, residual + LayerNorm, PE = SAM's random-Fourier dense PE

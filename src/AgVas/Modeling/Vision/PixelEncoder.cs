@@ -6,7 +6,37 @@ using static TorchSharp.torch.nn;
 namespace AgVas.Modeling;
 
 /// <summary>
-/// Pixel encoder F_p (AGVAS.md §2): SAM's ViT image encoder. Patch embedding (conv, stride 16), absolute position
+/// Pixel encoder F_p: SAM's ViT image encoder. Names follow Hugging Face's <c>SamVisionConfig</c>.
+/// </summary>
+/// <param name="AttentionQueryChunk">
+/// AG-VAS (ours, speed/memory only): attention with relative positions runs over bands of about this many query
+/// tokens, bounding the global layers' bias and weight tensors; 0 = all queries at once. Results are identical.
+/// </param>
+public sealed record PixelEncoderConfig(
+    int HiddenSize,
+    int NumHiddenLayers,
+    int NumAttentionHeads,
+    int MlpDim,
+    IReadOnlyList<int> GlobalAttnIndexes,
+    int ImageSize = 1024,
+    int PatchSize = 16,
+    int OutputChannels = 256,
+    int WindowSize = 14,
+    bool QkvBias = true,
+    bool UseAbsPos = true,
+    bool UseRelPos = true,
+    double LayerNormEps = 1e-6,
+    int NumChannels = 3,
+    Activation HiddenAct = Activation.Gelu,
+    int AttentionQueryChunk = 1024)
+{
+    /// <summary>Side of the token grid (64 for SAM at 1024 px).</summary>
+    public int GridSize => ImageSize / PatchSize;
+    public bool IsGlobal(int layer) => GlobalAttnIndexes.Contains(layer);
+}
+
+/// <summary>
+/// Pixel encoder F_p (docs/design.md §3.2): SAM's ViT image encoder. Patch embedding (conv, stride 16), absolute position
 /// embedding, pre-norm blocks with windowed or global attention and decomposed relative position bias, and a neck to
 /// <see cref="PixelEncoderConfig.OutputChannels"/> (conv1x1 → LayerNorm2d → conv3x3 → LayerNorm2d). Parameter names
 /// are those of HF's <c>SamVisionEncoder</c> (checkpoint prefix <c>vision_encoder.</c>).

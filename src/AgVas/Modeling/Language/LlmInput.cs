@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>A batch of LLM inputs of AG-VAS (AGVAS.md §2): in each row the image placeholder id is replaced by the visual
+/// <summary>A batch of LLM inputs of AG-VAS (docs/design.md §3.4): in each row the image placeholder id is replaced by the visual
 /// tokens [f_s ; f_align], so the row reads [text before ; f_s ; f_align ; text after]. Rows are left-padded to a common
 /// length S (generation appends on the right). Owns its tensors.</summary>
 public sealed class LlmInput : IDisposable

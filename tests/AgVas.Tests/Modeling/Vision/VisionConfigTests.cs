@@ -122,12 +122,13 @@ public sealed class VisionConfigTests
         var sign = mask * 2 - 1;                                                   // +1 inside, −1 outside
         var logits = stack([-sign * 20, sign * 20, sign * 20], dim: 1);            // NOR, ANO, SEG all right
         using var parts = loss.Compute(logits, mask);
-        Assert.True(parts.Total.item<float>() < 1e-3, $"total {parts.Total.item<float>()}");
+        var total = new LossWeights().Total(null, parts).item<float>();
+        Assert.True(total < 1e-3, $"total {total}");
 
         using var side = VisionBuilder.Build(VisionPresets.Tiny);
         var output = side.Agmd.forward(randn(2, 64, 16, 16), randn(2, 3, 64));
         using var parts2 = loss.Compute(output.Logits, zeros(2, 64, 64));
-        parts2.Total.backward();
+        new LossWeights().Total(null, parts2).backward();
         Assert.All(side.Agmd.parameters(), p => Assert.NotNull(p.grad));
     }
     /// <summary>HardBCE is the mean BCE over each mask's hardest ⌈fraction·hw⌉ pixels, SEG plus the NOR/ANO pair,
@@ -149,8 +150,9 @@ public sealed class VisionConfigTests
         Assert.Equal(expectedHard, parts.HardBce.item<float>(), 4);
         Assert.Equal((wrong + 15 * right) / 16, parts.BceSeg.item<float>(), 4);  // the mean BCE barely moves
 
-        using var weighted = new SegmentationLoss(config with { HardBceWeight = 0.5 }).Compute(logits, mask);
-        Assert.Equal(parts.Total.item<float>() + 0.5 * expectedHard, weighted.Total.item<float>(), 4);
+        var paper = new LossWeights();
+        var weighted = paper with { HardBceWeight = 0.5 };
+        Assert.Equal(paper.Total(null, parts).item<float>() + 0.5 * expectedHard, weighted.Total(null, parts).item<float>(), 4);
     }
 
     [Theory]
@@ -162,6 +164,17 @@ public sealed class VisionConfigTests
         var config = VisionPresets.Tiny with { Loss = new SegmentationLossConfig(HardPixelFraction: fraction) };
         var e = Assert.Throws<ModelConfigException>(() => VisionBuilder.Validate(config));
         Assert.Contains("Loss.HardPixelFraction", e.Message);
+    }
+
+    /// <summary>Model configurations written when the loss weights were part of them still load (the weights now live in
+    /// <see cref="LossWeights"/>, bound by the training configuration).</summary>
+    [Fact]
+    public void AModelConfigWithTheFormerLossWeightsStillLoads()
+    {
+        var json = AgVasConfig.Preset("tiny").ToJson().Replace("\"DiceScale\"", "\"BceWeight\": 0.5, \"DiceWeight\": 2, \"HardBceWeight\": 0, \"DiceScale\"");
+        Assert.Contains("BceWeight", json);
+        var config = AgVasConfig.FromJson(json, "agvas_config.json");
+        Assert.Equal(new SegmentationLossConfig(), config.Vision.Loss);
     }
 }
 

@@ -5,8 +5,46 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>How AGMD upscales the image embedding 4×.</summary>
+public enum AgmdUpscale
+{
+    /// <summary>SAM's two 2×2 stride-2 transposed convs (their non-overlapping kernels print a checkerboard on the map).</summary>
+    TransposedConv,
+    /// <summary>AG-VAS (ours): bilinear 2× then a 3×3 conv, twice: no grid pattern.</summary>
+    Bilinear,
+}
+
 /// <summary>
-/// AGMD, the Anchor-Guided Mask Decoder (AGVAS.md §2): SAM's mask decoder driven by
+/// AGMD (Anchor-Guided Mask Decoder): SAM's mask decoder with Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg].
+/// Names follow Hugging Face's <c>SamMaskDecoderConfig</c>; α and the threshold are ours (§2).
+/// </summary>
+/// <param name="SeedThreshold">
+/// AG-VAS (ours): hysteresis on the mask (see <c>Inference.AnomalyMask</c>): a region of P &gt; Threshold is kept only if
+/// some pixel of it has P &gt; SeedThreshold. Equal to Threshold (the default) is the paper's M = P &gt; Threshold.
+/// </param>
+/// <param name="UseNoMaskEmbed">
+/// AG-VAS (ours): add SAM's "no mask" dense prompt embedding to f_p as SAM does without a mask prompt, so that a
+/// decoder initialised from SAM sees the inputs it was trained on.
+/// </param>
+public sealed record AgmdConfig(
+    int HiddenSize = 256,
+    int NumHiddenLayers = 2,
+    int NumAttentionHeads = 8,
+    int MlpDim = 2048,
+    int AttentionDownsampleRate = 2,
+    double Alpha = 0.5,
+    double Threshold = 0.5,
+    double LayerNormEps = 1e-6,
+    bool UseNoMaskEmbed = true,
+    double SeedThreshold = 0.5,
+    AgmdUpscale Upscale = AgmdUpscale.TransposedConv)
+{
+    /// <summary>Width of the upscaled embedding and of each hypernetwork output (SAM: 256 / 8 = 32).</summary>
+    public int UpscaledDim => HiddenSize / 8;
+}
+
+/// <summary>
+/// AGMD, the Anchor-Guided Mask Decoder (docs/design.md §5): SAM's mask decoder driven by
 /// Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg] (three learnable output tokens + the three refined anchors).
 /// Z0 and f_p (+ its random-Fourier PE) go through the two-way transformer; f_p is upscaled 4× (two transposed convs
 /// with LayerNorm2d and GELU) and each output token t'_c, through its own 3-layer hypernetwork MLP, gives a per-pixel
@@ -24,9 +62,6 @@ namespace AgVas.Modeling;
 /// </summary>
 public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
 {
-    /// <summary>Channel of each anchor in <see cref="AgmdOutput.Logits"/>, the order of Z0.</summary>
-    public const int Nor = 0, Ano = 1, Seg = 2;
-
     private readonly Embedding output_tokens;
     private readonly Embedding? no_mask_embed;
     private readonly PositionEmbeddingRandom pe_layer;
@@ -40,7 +75,7 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
     public Agmd(AgmdConfig config) : base(nameof(Agmd))
     {
         int d = config.HiddenSize;
-        output_tokens = nn.Embedding(AgmdConfig.NumAnchors, d);
+        output_tokens = nn.Embedding(Anchors.Count, d);
         if (config.UseNoMaskEmbed) no_mask_embed = nn.Embedding(1, d);
         pe_layer = new PositionEmbeddingRandom(d / 2);
         transformer = new TwoWayTransformer(config);
@@ -55,7 +90,7 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
             upscale_conv2 = nn.ConvTranspose2d(d / 4, d / 8, 2, stride: 2);
         }
         upscale_layer_norm = new LayerNorm2d(d / 4);
-        for (int i = 0; i < AgmdConfig.NumAnchors; i++) output_hypernetworks_mlps.Add(new HypernetworkMlp(d, d, d / 8, 3));
+        for (int i = 0; i < Anchors.Count; i++) output_hypernetworks_mlps.Add(new HypernetworkMlp(d, d, d / 8, 3));
         this.config = config;
         RegisterComponents();
     }
@@ -76,10 +111,10 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         var img = keys.transpose(1, 2).reshape(b, c, h, w);                         // [B, C, H, W]
         var up = nn.functional.gelu(upscale_layer_norm.forward(upscale_conv1.forward(Upsample(img)))); // [B, C/4, 2H, 2W]
         up = nn.functional.gelu(upscale_conv2.forward(Upsample(up)));               // [B, C/8, 4H, 4W]
-        var hyper = stack(Enumerable.Range(0, AgmdConfig.NumAnchors)
+        var hyper = stack(Enumerable.Range(0, Anchors.Count)
             .Select(i => output_hypernetworks_mlps[i].forward(hs[.., i, ..])), dim: 1); // [B, A, C/8]
         long uh = up.shape[2], uw = up.shape[3];
-        var logits = hyper.matmul(up.view(b, c / 8, uh * uw)).view(b, AgmdConfig.NumAnchors, uh, uw); // [B, A, 4H, 4W]
+        var logits = hyper.matmul(up.view(b, c / 8, uh * uw)).view(b, Anchors.Count, uh, uw); // [B, A, 4H, 4W]
         return AgmdOutput.FromLogits(logits, config.Alpha, config.Threshold).MoveToOuterDisposeScope();
     }
 
@@ -91,9 +126,9 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
     public static long ParameterCount(AgmdConfig c)
     {
         long d = c.HiddenSize, k = c.Upscale == AgmdUpscale.Bilinear ? 9 : 4;
-        long total = AgmdConfig.NumAnchors * d + (c.UseNoMaskEmbed ? d : 0) + TwoWayTransformer.ParameterCount(c);
+        long total = Anchors.Count * d + (c.UseNoMaskEmbed ? d : 0) + TwoWayTransformer.ParameterCount(c);
         total += d * (d / 4) * k + d / 4 + Count.LayerNorm(d / 4) + (d / 4) * (d / 8) * k + d / 8;
-        return total + AgmdConfig.NumAnchors * (Count.Linear(d, d) + Count.Linear(d, d) + Count.Linear(d, d / 8));
+        return total + Anchors.Count * (Count.Linear(d, d) + Count.Linear(d, d) + Count.Linear(d, d / 8));
     }
 }
 
@@ -140,12 +175,12 @@ public sealed class AgmdOutput : IDisposable
     private AgmdOutput(Tensor logits, Tensor pSeg, Tensor pNor, Tensor pAno, Tensor p, Tensor mask) =>
         (Logits, PSeg, PNor, PAno, P, Mask) = (logits, pSeg, pNor, pAno, p, mask);
 
-    /// <summary>Derives the maps from logits [B, 3, h, w] (NOR, ANO, SEG).</summary>
+    /// <summary>Derives the maps from logits [B, A, h, w] (NOR, ANO, SEG).</summary>
     public static AgmdOutput FromLogits(Tensor logits, double alpha, double threshold)
     {
         using Scalar t = threshold;
-        var pSeg = logits[.., Agmd.Seg].sigmoid();                                  // [B, h, w]
-        var relative = logits[.., Agmd.Nor..(Agmd.Ano + 1)].softmax(1);             // [B, 2, h, w]
+        var pSeg = logits[.., Anchors.SegIndex].sigmoid();                                  // [B, h, w]
+        var relative = logits[.., Anchors.NorIndex..(Anchors.AnoIndex + 1)].softmax(1);             // [B, 2, h, w]
         var pNor = relative[.., 0];                                                 // [B, h, w]
         var pAno = relative[.., 1];                                                 // [B, h, w]
         var p = Fuse(pSeg, pAno, alpha);                                            // [B, h, w]

@@ -19,7 +19,7 @@ public static class VisionParameterCounts
     public const string Backbone = "resnet18";
     public const string PixelNeck = "pixel_neck";
 
-    /// <summary>Frozen components report 0 trainable (the encoders and the projector, AGVAS.md §2; with the ResNet backbone
+    /// <summary>Frozen components report 0 trainable (the encoders and the projector, docs/design.md §3.2; with the ResNet backbone
     /// only the backbone is frozen).</summary>
     public static IReadOnlyList<KeyValuePair<string, ParameterCount>> Compute(VisionConfig c)
     {

@@ -5,8 +5,11 @@ using static TorchSharp.torch.nn;
 
 namespace AgVas.Modeling;
 
+/// <summary>Token Refiner: Linear(d,d) → ReLU → Linear(d, decoder width), shared by the three anchors unless <paramref name="Shared"/> is false.</summary>
+public sealed record TokenRefinerConfig(int InputDim, int OutputDim, bool Shared = true);
+
 /// <summary>
-/// Token Refiner (AGVAS.md §2): maps the LLM's last-layer states of [NOR], [ANO], [SEG] to the decoder width,
+/// Token Refiner (docs/design.md §5): maps the LLM's last-layer states of [NOR], [ANO], [SEG] to the decoder width,
 /// Linear(d,d) → ReLU → Linear(d,256) as LISA's. AG-VAS (ours): one MLP shared by the three anchors
 /// (<c>mlps.0</c>); with <see cref="TokenRefinerConfig.Shared"/> false, one per anchor (<c>mlps.{0,1,2}</c>).
 /// </summary>
@@ -16,7 +19,7 @@ public sealed class TokenRefiner : Module<Tensor, Tensor>
 
     public TokenRefiner(TokenRefinerConfig config) : base(nameof(TokenRefiner))
     {
-        int n = config.Shared ? 1 : AgmdConfig.NumAnchors;
+        int n = config.Shared ? 1 : Anchors.Count;
         for (int i = 0; i < n; i++) mlps.Add(new RefinerMlp(config.InputDim, config.OutputDim));
         RegisterComponents();
     }
@@ -32,7 +35,7 @@ public sealed class TokenRefiner : Module<Tensor, Tensor>
     }
 
     public static long ParameterCount(TokenRefinerConfig c) =>
-        (c.Shared ? 1 : AgmdConfig.NumAnchors) * (Count.Linear(c.InputDim, c.InputDim) + Count.Linear(c.InputDim, c.OutputDim));
+        (c.Shared ? 1 : Anchors.Count) * (Count.Linear(c.InputDim, c.InputDim) + Count.Linear(c.InputDim, c.OutputDim));
 }
 
 internal sealed class RefinerMlp : Module<Tensor, Tensor>

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace AgVas.Modeling;
 
-/// <summary>Finds the last-layer hidden states of the anchors (AGVAS.md §2). Convention (LISA's, ours): the state of an
+/// <summary>Finds the last-layer hidden states of the anchors (docs/design.md §4). Convention (LISA's, ours): the state of an
 /// anchor is the hidden state at the position <b>before</b> the anchor token — the state whose logits predict it — and,
 /// if an anchor occurs more than once, its last occurrence counts. Training (teacher-forced pass) and inference
 /// (generation, whose <see cref="Inference.GenerationResult.Hidden"/> holds the state of every fed position) both call
