@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace AgVas.Cli.Commands;
 
-/// <summary><c>agvas curate</c>: writes one Anomaly-Instruct record per image of a dataset, computed from its mask and pixels (AGVAS.md §3).</summary>
+/// <summary><c>agvas curate</c>: writes one Anomaly-Instruct record per image of a dataset, computed from its mask and pixels (docs/design.md §8).</summary>
 internal static class CurateCommand
 {
     public static Command Create()
@@ -44,7 +44,7 @@ internal static class CurateCommand
                 AnsiConsole.MarkupLineInterpolated($"{records.Count} records in {sw.Elapsed.TotalSeconds:F1} s -> {outPath}");
                 return 0;
             }
-            catch (Exception e) when (e is DataException or ArgumentException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is AgVasException or ArgumentException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"agvas curate: {e.Message}");
                 return 1;

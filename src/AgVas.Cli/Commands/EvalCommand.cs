@@ -8,7 +8,7 @@ namespace AgVas.Cli.Commands;
 /// <summary>
 /// <c>agvas eval --data &lt;dataset or manifest.csv&gt; --pred &lt;dir&gt; [--out &lt;dir&gt;]</c>: scores a prediction
 /// directory (maps <c>.npy</c>, optional <c>_mask.png</c>, mirroring the dataset's relative paths) against the
-/// dataset's ground truth (AGVAS.md §4), prints the per-category table and writes metrics.json/csv/md.
+/// dataset's ground truth (docs/design.md §9), prints the per-category table and writes metrics.json/csv/md.
 /// </summary>
 internal static class EvalCommand
 {
@@ -91,7 +91,7 @@ internal static class EvalCommand
                 : $"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");
             return 0;
         }
-        catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is AgVasException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
             return 1;

@@ -43,14 +43,14 @@ internal static class ModelCommand
                 var tok = tokenizerPath is null ? Text.Qwen2Tokenizer.Tiny() : Text.Qwen2Tokenizer.Load(tokenizerPath);
                 LlavaOnevisionCheckpoint.AddAnchors(tok, config.Llm.VocabSize, tokenizerPath ?? "tiny tokenizer");
                 // The configuration records the shipped tokenizer's placeholder id.
-                config = config with { ImageTokenId = tok.TokenToId(Text.AnchorTokens.Image) ?? config.ImageTokenId };
+                config = config with { ImageTokenId = tok.TokenToId(Text.ChatTemplate.ImageToken) ?? config.ImageTokenId };
                 TorchSharp.torch.manual_seed(parse.GetValue(seed));
                 using var model = new AgVasModel(config);
                 AgVasModelDirectory.Save(dir, model, tok);
                 Console.WriteLine($"wrote {Path.GetFullPath(dir)} ({model.parameters().Sum(p => p.numel()):N0} parameters)");
                 return 0;
             }
-            catch (Exception e) when (e is ModelConfigException or CheckpointException or Text.TokenizerException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is AgVasException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return PredictCommand.ExitError;
@@ -81,7 +81,7 @@ internal static class ModelCommand
                 Console.WriteLine($"wrote {Path.GetFullPath(dir)}");
                 return 0;
             }
-            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is AgVasException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"error: {dir}: {e.Message}");
                 return PredictCommand.ExitError;
@@ -115,7 +115,7 @@ internal static class ModelCommand
                 else PrintTable(components);
                 return 0;
             }
-            catch (Exception e) when (e is ModelConfigException or CheckpointException)
+            catch (Exception e) when (e is AgVasException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return PredictCommand.ExitError;

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using AgVas.Checkpoints;
 using AgVas.Data;
 using AgVas.Inference;
 using AgVas.Text;
-using AgVas.Training;
 using Spectre.Console;
 
 namespace AgVas.Cli.Commands;
@@ -94,7 +92,7 @@ internal static class PredictCommand
     internal static IAnsiConsole Console(TextWriter stdout) => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
 
     internal static bool IsUserError(Exception e) =>
-        e is DataException or CheckpointException or ConfigException or TokenizerException or IOException or UnauthorizedAccessException;
+        e is AgVasException or IOException or UnauthorizedAccessException;
 
     /// <summary>Calls back on the reporting thread.</summary>
     internal sealed class SyncProgress<T>(Action<T> action) : IProgress<T>

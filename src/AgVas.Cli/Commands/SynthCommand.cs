@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace AgVas.Cli.Commands;
 
-/// <summary><c>agvas synth</c>: makes Anomaly-Seg samples by painting synthetic defects on normal images (AGVAS.md §3).</summary>
+/// <summary><c>agvas synth</c>: makes Anomaly-Seg samples by painting synthetic defects on normal images (docs/design.md §8, docs/synthesis.md).</summary>
 internal static class SynthCommand
 {
     public static Command Create()
@@ -90,7 +90,7 @@ internal static class SynthCommand
                 }
                 return 0;
             }
-            catch (Exception e) when (e is DataException or ArgumentException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is AgVasException or ArgumentException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"agvas synth: {e.Message}");
                 return 1;

@@ -22,7 +22,7 @@ internal static class TestCommand
         var output = new Option<string>("--out") { Description = "Output directory (predictions/ and metrics files)", Required = true };
         var mode = PredictCommand.ModeOption();
         var groups = EvalCommand.GroupOption();
-        var command = new Command("test", "Predict a dataset and evaluate the predictions (AGVAS.md §4 metrics)") { model, data, output, mode, groups };
+        var command = new Command("test", "Predict a dataset and evaluate the predictions (docs/design.md §9 metrics)") { model, data, output, mode, groups };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
             parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(groups) ?? [], parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error, cancel)));

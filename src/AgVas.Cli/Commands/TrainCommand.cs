@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace AgVas.Cli.Commands;
 
 /// <summary>
-/// <c>agvas train --config &lt;file.yaml&gt; [--out &lt;dir&gt;] [--resume]</c>: trains AG-VAS (AGVAS.md §3). Shows a progress bar
+/// <c>agvas train --config &lt;file.yaml&gt; [--out &lt;dir&gt;] [--resume]</c>: trains AG-VAS (docs/design.md §8). Shows a progress bar
 /// with the loss parts, throughput, MFU and ETA; writes <c>train_log.jsonl</c>, checkpoints under <c>checkpoints/</c>,
 /// the final model in <c>final/</c> and <c>loss.png</c>. Ctrl-C stops between steps (exit 130); <c>--resume</c>
 /// continues from the last checkpoint. Exit codes: 0 done; 1 bad config, data or checkpoint; 130 cancelled.

@@ -21,7 +21,7 @@ public static class LlavaOnevisionCheckpoint
         return (config, tokenizer);
     }
 
-    /// <summary>Adds [NOR], [ANO], [SEG] at ids V, V+1, V+2.</summary>
+    /// <summary>Adds the <see cref="Anchors"/> at ids V, V+1, V+2.</summary>
     public static void AddAnchors(Qwen2Tokenizer tokenizer, int vocabSize, string tokenizerPath)
     {
         if (tokenizer.Count > vocabSize && Anchors.Tokens.Any(a => tokenizer.TokenToId(a) is null))

@@ -15,8 +15,8 @@ public sealed record PredictorOptions
 }
 
 /// <summary>An AG-VAS model ready for inference: <see cref="AgVasModel"/> with its tokenizer, images (+ optional questions)
-/// → <see cref="Prediction"/>. Greedy decoding with the KV cache; the anchors' states come from the generation's hidden states by the same rule as
-/// in training (<see cref="LlmAnchorStates"/>). A model that stops without all three anchors gets " [NOR] [ANO] [SEG]"
+/// → <see cref="Prediction"/> (docs/design.md §4–6). Greedy decoding with the KV cache; the anchors' states come from the generation's hidden states by the same rule as
+/// in training (<see cref="LlmAnchorStates"/>). A model that stops without all <see cref="Anchors"/> gets " <see cref="Anchors.Suffix"/>"
 /// appended (teacher-forced through the LLM) and the prediction is flagged <see cref="Prediction.AnchorsForced"/>.
 /// Each call runs under no_grad in its own dispose scope, so memory stays flat over any number of images.
 /// Not thread-safe (<see cref="AnomalySegmenter"/> serialises calls); disposing it disposes the model.</summary>
@@ -38,14 +38,14 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
         this.options = options ?? new PredictorOptions();
         for (int i = 0; i < model.AnchorIds.Count; i++)
         {
-            var id = tokenizer.TokenToId(AnchorTokens.InAnswerOrder[i]);
+            var id = tokenizer.TokenToId(Anchors.Tokens[i]);
             if (id != model.AnchorIds[i])
-                throw new ArgumentException($"tokenizer maps {AnchorTokens.InAnswerOrder[i]} to {id?.ToString() ?? "nothing"}, the model expects {model.AnchorIds[i]}");
+                throw new ArgumentException($"tokenizer maps {Anchors.Tokens[i]} to {id?.ToString() ?? "nothing"}, the model expects {model.AnchorIds[i]}");
         }
-        if (tokenizer.TokenToId(AnchorTokens.Image) != model.Config.ImageTokenId)
-            throw new ArgumentException($"tokenizer maps {AnchorTokens.Image} to {tokenizer.TokenToId(AnchorTokens.Image)}, the model expects {model.Config.ImageTokenId}");
+        if (tokenizer.TokenToId(ChatTemplate.ImageToken) != model.Config.ImageTokenId)
+            throw new ArgumentException($"tokenizer maps {ChatTemplate.ImageToken} to {tokenizer.TokenToId(ChatTemplate.ImageToken)}, the model expects {model.Config.ImageTokenId}");
         stopIds = new[] { ChatTemplate.ImEnd, ChatTemplate.EndOfText }.Select(tokenizer.TokenToId).OfType<int>().ToArray();
-        forcedSuffix = tokenizer.Encode(" " + AnchorTokens.Suffix);
+        forcedSuffix = tokenizer.Encode(" " + Anchors.Suffix);
     }
 
     /// <summary>Opens a model directory (<see cref="AgVasModelDirectory"/>); a missing, truncated or inconsistent directory is
@@ -91,7 +91,7 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
             if (result.Tokens[r].Length > 0)
                 generated[r, ..result.Tokens[r].Length] = tensor(result.Tokens[r].Select(t => (long)t).ToArray());
         var allIds = cat([input.Ids, generated], dim: 1);                                        // [B, P + N]
-        var states = LlmAnchorStates.Select(result.Hidden, allIds, model.AnchorIds);            // [B, 3, D]
+        var states = LlmAnchorStates.Select(result.Hidden, allIds, model.AnchorIds);            // [B, A, D]
         using var decoded = model.DecodeMasks(fp, states);
         var maps = stack([decoded.PSeg, decoded.PNor, decoded.PAno, decoded.P], dim: 1);        // [B, 4, h, w]
 

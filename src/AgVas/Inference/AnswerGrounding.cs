@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AgVas.Modeling;
 using AgVas.Text;
 
 namespace AgVas.Inference;
@@ -15,8 +16,8 @@ namespace AgVas.Inference;
 /// dropped (checking it needs the image). When the verdict, location or size is not stated, a summary sentence from the
 /// facts is added. Should the result still disagree, the answer becomes that summary alone.</item>
 /// </list>
-/// The anchors "[NOR] [ANO] [SEG]" appear exactly once, where the instruction type puts them in training
-/// (<see cref="Conversations"/>): after the description in the describing modes, first ("Sure, it is [NOR] [ANO] [SEG].")
+/// The <see cref="Anchors"/> appear exactly once, where the instruction type puts them in training
+/// (<see cref="Conversations"/>): after the description in the describing modes, first (<see cref="Conversations.DirectAnswer"/>)
 /// in Direct Segmentation and Segment-then-Explain. The final answer always passes <see cref="AnswerAgreement.Check(string, MaskFacts)"/>.
 /// </summary>
 public static class AnswerGrounding
@@ -25,7 +26,7 @@ public static class AnswerGrounding
     public const string NormalStatement = "No anomaly was found: the image is normal.";
 
     private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
-    private static readonly Regex Anchor = new(@"\[(?:NOR|ANO|SEG)\]", Options);
+    private static readonly Regex Anchor = new(string.Join("|", Anchors.Tokens.Select(Regex.Escape)), Options);
     private static readonly Regex DirectFrame = new(@"\bSure, it is\s*(?:[.,:]|$)", Options);
     private static readonly Regex SpaceBeforePunctuation = new(@"\s+(?=[.,;:!?)])", Options);
     private static readonly Regex RepeatedStop = new(@"([.!?])(?:\s*[.,;:])+", Options);
@@ -39,7 +40,7 @@ public static class AnswerGrounding
         body = facts.IsAnomalous ? GroundAnomalous(body, facts) : GroundNormal(body, facts);
         return mode is InstructionType.DirectSegmentation or InstructionType.SegmentThenExplain
             ? $"{Conversations.DirectAnswer} {body}"
-            : $"{body} {AnchorTokens.Suffix}";
+            : $"{body} {Anchors.Suffix}";
     }
 
     /// <summary>The summary sentence of an anomalous mask: "Anomaly found: a large irregularly shaped dent in the bottom

@@ -45,7 +45,7 @@ public static class DatasetPredictor
                 if (overlays) PredictionFiles.WriteOverlay(outDir, sample.RelativePath, image, prediction);
                 records.Add(PredictionRecord.Of(sample.RelativePath, prediction));
             }
-            catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is AgVasException or IOException or UnauthorizedAccessException)
             {
                 var message = e.Message.ReplaceLineEndings(" ");
                 records.Add(PredictionRecord.Failed(sample.RelativePath, message));

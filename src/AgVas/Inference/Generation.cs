@@ -14,7 +14,7 @@ public sealed record GenerationOptions
     /// <summary>Ids that must all appear in an answer. When a row would stop (or run out of room) without all of them,
     /// <see cref="ForcedSuffix"/> is emitted instead and the row ends; the row is flagged as forced.</summary>
     public IReadOnlyList<int> RequiredIds { get; init; } = [];
-    /// <summary>The tokens appended to a row that lacks a required id (AG-VAS: " [NOR] [ANO] [SEG]").</summary>
+    /// <summary>The tokens appended to a row that lacks a required id (AG-VAS: " " + <see cref="Anchors.Suffix"/>).</summary>
     public IReadOnlyList<int> ForcedSuffix { get; init; } = [];
     /// <summary>Incremental decoding with a KV cache (true) or a full pass over the whole sequence at every step.</summary>
     public bool UseCache { get; init; } = true;

@@ -2,7 +2,7 @@ using AgVas.Text;
 
 namespace AgVas.Inference;
 
-/// <summary>The questions of the four inference modes (AGVAS.md §3) and the prompt around them:
+/// <summary>The questions of the four inference modes (docs/design.md §8) and the prompt around them:
 /// LLaVA-OneVision's system turn, then a user turn "&lt;image&gt;\n{question}", then the assistant header.</summary>
 public static class GenerationPrompts
 {
@@ -17,6 +17,6 @@ public static class GenerationPrompts
 
     /// <summary>The rendered prompt for one image and question.</summary>
     public static string Prompt(string question) => ChatTemplate.Render(
-        [new ChatMessage("system", ChatTemplate.DefaultSystem), new ChatMessage("user", AnchorTokens.Image + "\n" + question)],
+        [new ChatMessage("system", ChatTemplate.DefaultSystem), new ChatMessage("user", ChatTemplate.ImageToken + "\n" + question)],
         addGenerationPrompt: true);
 }

@@ -7,7 +7,7 @@ using TorchSharp;
 namespace AgVas.Inference;
 
 /// <summary>
-/// The one output contract of AG-VAS inference (AGVAS.md §2), used by the library API, the prediction writers,
+/// The one output contract of AG-VAS inference (docs/design.md §5–6), used by the library API, the prediction writers,
 /// <c>agvas predict</c>, <c>segment</c>, <c>test</c> and validation during training. All maps are [H, W] row-major at
 /// the original image size: <see cref="PSeg"/> = sigmoid of the absolute map, <see cref="PNor"/>/<see cref="PAno"/> the
 /// two-channel softmax of the relative maps, <see cref="Map"/> = α·P_seg + (1−α)·P_ano and <see cref="Mask"/> = P &gt; threshold.
@@ -74,13 +74,13 @@ public sealed class Prediction
     public MaskFacts Facts { get; }
     /// <summary>The answer, agreeing with <see cref="Mask"/> (<see cref="AnswerGrounding"/>): its verdict, location, size,
     /// coverage, region and shape statements are the mask's <see cref="Facts"/>; the defect's name and appearance are the
-    /// model's. The anchors "[NOR] [ANO] [SEG]" appear exactly once, where training answers of <see cref="Mode"/> have them:
-    /// at the end in the describing modes, in a leading "Sure, it is [NOR] [ANO] [SEG]." in Direct Segmentation and
+    /// model's. The <see cref="Anchors"/> appear exactly once, where training answers of <see cref="Mode"/> have them:
+    /// at the end in the describing modes, in a leading <see cref="Conversations.DirectAnswer"/> in Direct Segmentation and
     /// Segment-then-Explain.</summary>
     public string Text { get; }
     /// <summary>The generated text as it came (anchors as generated, the forced suffix included); it may contradict the mask.</summary>
     public string RawText { get; }
-    /// <summary>True when the model emitted no anchors and the " [NOR] [ANO] [SEG]" suffix was forced.</summary>
+    /// <summary>True when the model emitted no anchors and <see cref="Anchors.Suffix"/> was forced.</summary>
     public bool AnchorsForced { get; }
     /// <summary>The instruction type the question was asked with.</summary>
     public InstructionType Mode { get; }

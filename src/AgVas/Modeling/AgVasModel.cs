@@ -42,7 +42,7 @@ public sealed class AgVasModel : nn.Module
         TrainsEverything = true;
     }
 
-    /// <summary>Ids of [NOR], [ANO], [SEG] (V, V+1, V+2).</summary>
+    /// <summary>Ids of the <see cref="Anchors"/> (V, V+1, V+2).</summary>
     public IReadOnlyList<int> AnchorIds => [.. Enumerable.Range(0, Anchors.Count).Select(llm.AnchorId)];
 
     /// <summary>The parameters training updates, with their state_dict names: LoRA adapters, the anchor rows, SPAM,

@@ -16,7 +16,7 @@ public sealed record ConversationSource(string Category, bool IsAnomalous, strin
 }
 
 /// <summary>Builds the chat turns of the four instruction types (docs/design.md §8). The user turn starts with
-/// <see cref="ChatTemplate.ImageToken"/>; answers hold the anchors "[NOR] [ANO] [SEG]" exactly once:
+/// <see cref="ChatTemplate.ImageToken"/>; answers hold the <see cref="Anchors"/> exactly once:
 /// Direct Segmentation answers <see cref="DirectAnswer"/>; Describe-then-Segment answers the observation, then the
 /// summary (which ends in the anchors); Describe-then-Segment-Plus puts the normal state (Expectation) in the question
 /// as an expert prior and answers observation, diagnosis and summary; Segment-then-Explain answers the anchors first and

@@ -3,7 +3,7 @@ namespace AgVas.Text;
 /// <summary>The four instruction types of AG-VAS (docs/design.md §8); each is also an inference mode.</summary>
 public enum InstructionType
 {
-    /// <summary>Answer "Sure, it is [NOR] [ANO] [SEG]."</summary>
+    /// <summary>Answer <see cref="Conversations.DirectAnswer"/>.</summary>
     DirectSegmentation,
     /// <summary>A description, then the anchors.</summary>
     DescribeThenSegment,

@@ -8,7 +8,7 @@ namespace AgVas.Text;
 
 /// <summary>Qwen2's byte-level BPE tokenizer, read from a Hugging Face <c>tokenizer.json</c>: NFC normalization, the split
 /// regex of the pre-tokenizer, GPT-2's byte→character map, BPE merges by rank, and added tokens matched whole before
-/// everything else (so <c>[SEG]</c>, <c>[NOR]</c>, <c>[ANO]</c> are one id each wherever they appear).
+/// everything else (so each of the <see cref="Modeling.Anchors"/> is one id wherever they appear).
 /// The file is read here (Microsoft.ML.Tokenizers 2.0.1 has no tokenizer.json loader); the BPE itself is
 /// Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> in byte-level mode with a <see cref="RegexPreTokenizer"/>.
 /// Added tokens are split out here rather than through the library's special-token support so that adding the anchors

@@ -3,7 +3,7 @@ using AgVas.Evaluation;
 namespace AgVas.Tests.Evaluation;
 
 /// <summary>
-/// A deliberately slow, independent implementation of the §4 metrics for property tests: brute force over every
+/// A deliberately slow, independent implementation of the docs/design.md §9 metrics for property tests: brute force over every
 /// distinct threshold, pairwise AUROC (Mann-Whitney with half credit for ties), flood-fill 8-connected regions.
 /// </summary>
 internal static class NaiveMetrics

@@ -33,7 +33,7 @@ public class AgVasInferenceModelTests
                 }
                 // A random model does not emit the anchors: they are forced at the end and flagged.
                 Assert.True(p.AnchorsForced);
-                Assert.EndsWith(AnchorTokens.Suffix, p.RawText);
+                Assert.EndsWith(Anchors.Suffix, p.RawText);
             }
         }
     }

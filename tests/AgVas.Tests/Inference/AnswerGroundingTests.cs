@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using AgVas.Data;
 using AgVas.Evaluation;
 using AgVas.Inference;
+using AgVas.Modeling;
 using AgVas.Synthesis;
 using AgVas.Text;
 using CsCheck;
@@ -45,11 +46,11 @@ public class AnswerGroundingTests
     /// <summary>The anchors once, where the training answers of the mode have them.</summary>
     private static void AssertAnchors(string text, InstructionType mode)
     {
-        Assert.Equal(1, Count(text, AnchorTokens.Suffix));
-        foreach (var anchor in AnchorTokens.InAnswerOrder) Assert.Equal(1, Count(text, anchor));
+        Assert.Equal(1, Count(text, Anchors.Suffix));
+        foreach (var anchor in Anchors.Tokens) Assert.Equal(1, Count(text, anchor));
         if (mode is InstructionType.DirectSegmentation or InstructionType.SegmentThenExplain)
             Assert.StartsWith(Conversations.DirectAnswer + " ", text);
-        else Assert.EndsWith(" " + AnchorTokens.Suffix, text);
+        else Assert.EndsWith(" " + Anchors.Suffix, text);
     }
 
     [Fact]
@@ -307,10 +308,10 @@ public class AnswerGroundingTests
         return mangle switch
         {
             0 => text,
-            1 => text[..rng.Next(0, text.Length)] + " " + AnchorTokens.Suffix,
-            2 => text.Replace(AnchorTokens.Suffix, "[NOR]  " + AnchorTokens.Suffix),
-            3 => text.Replace(AnchorTokens.Suffix, "") + " " + Curated(),
-            4 => text.Replace(AnchorTokens.Suffix, ""),
+            1 => text[..rng.Next(0, text.Length)] + " " + Anchors.Suffix,
+            2 => text.Replace(Anchors.Suffix, "[NOR]  " + Anchors.Suffix),
+            3 => text.Replace(Anchors.Suffix, "") + " " + Curated(),
+            4 => text.Replace(Anchors.Suffix, ""),
             _ => "",
         };
     }

@@ -20,7 +20,7 @@ public class GenerationPromptsTests
         var asked = new HashSet<string>();
         var rng = new SynthRandom(7);
         for (int i = 0; i < 400; i++) asked.Add(Conversations.Build(mode, Source, ref rng)[0].Content);
-        Assert.Contains($"{AnchorTokens.Image}\n{GenerationPrompts.Question(mode)}", asked);
+        Assert.Contains($"{ChatTemplate.ImageToken}\n{GenerationPrompts.Question(mode)}", asked);
         Assert.Contains(asked, q => q.Contains("metal plate"));
     }
 

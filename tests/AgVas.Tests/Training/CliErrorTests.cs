@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
+using AgVas.Checkpoints;
 using AgVas.Cli.Commands;
 
 namespace AgVas.Tests.Training;
@@ -67,5 +69,17 @@ public sealed class CliErrorTests : IDisposable
         var (code, _, err) = Run("predict", "--model", Path.Combine(dir, "no-model"), "--data", data, "--out", Path.Combine(dir, "pred"));
         Assert.Equal(1, code);
         Assert.Contains("no-model", err);
+    }
+
+    [Fact]
+    public void EveryAgVasExceptionIsAUserError()
+    {
+        // CheckpointMismatchException (a SAM or LLaVA checkpoint whose tensors are not the model's) was missing from the
+        // list of types the commands report on one line; the base type now covers it and any type added later.
+        var types = typeof(AgVasException).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(AgVasException)) && !t.IsAbstract).ToList();
+        Assert.Contains(typeof(CheckpointMismatchException), types);
+        foreach (var t in types) Assert.True(PredictCommand.IsUserError((Exception)RuntimeHelpers.GetUninitializedObject(t)), t.Name);
+        Assert.True(PredictCommand.IsUserError(new CheckpointMismatchException("sam/model.safetensors", ["a"], [], [])));
+        Assert.False(PredictCommand.IsUserError(new InvalidOperationException("a bug")));
     }
 }

@@ -16,7 +16,7 @@ public enum AgmdUpscale
 
 /// <summary>
 /// AGMD (Anchor-Guided Mask Decoder): SAM's mask decoder with Z0 = [t_nor, t_ano, t_seg, h_nor, h_ano, h_seg].
-/// Names follow Hugging Face's <c>SamMaskDecoderConfig</c>; α and the threshold are ours (§2).
+/// Names follow Hugging Face's <c>SamMaskDecoderConfig</c>; α and the threshold are ours (docs/design.md §5–6).
 /// </summary>
 /// <param name="SeedThreshold">
 /// AG-VAS (ours): hysteresis on the mask (see <c>Inference.AnomalyMask</c>): a region of P &gt; Threshold is kept only if

@@ -9,7 +9,7 @@ namespace AgVas.Modeling;
 public sealed record TokenRefinerConfig(int InputDim, int OutputDim, bool Shared = true);
 
 /// <summary>
-/// Token Refiner (docs/design.md §5): maps the LLM's last-layer states of [NOR], [ANO], [SEG] to the decoder width,
+/// Token Refiner (docs/design.md §5): maps the LLM's last-layer states of the <see cref="Anchors"/> to the decoder width,
 /// Linear(d,d) → ReLU → Linear(d,256) as LISA's. AG-VAS (ours): one MLP shared by the three anchors
 /// (<c>mlps.0</c>); with <see cref="TokenRefinerConfig.Shared"/> false, one per anchor (<c>mlps.{0,1,2}</c>).
 /// </summary>

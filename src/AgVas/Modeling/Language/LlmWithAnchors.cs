@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace AgVas.Modeling;
 
 /// <summary>The LLM with its vocabulary expanded by the three anchor tokens (docs/design.md §4): ids V, V+1, V+2 (V = the
-/// base vocab_size) are <c>[NOR]</c>, <c>[ANO]</c>, <c>[SEG]</c> (<see cref="Anchors"/>).
+/// base vocab_size) are <see cref="Anchors.Tokens"/>.
 /// AG-VAS: the new rows live in a separate small module (<c>added_tokens.embed_tokens</c> [A, D] and, when the base head
 /// is untied, <c>added_tokens.lm_head</c> [A, D]) instead of resized base matrices, so the frozen base embedding and
 /// head stay frozen as whole tensors and only the A new rows train — no gradient masking, and the base weights keep
@@ -27,7 +27,7 @@ public sealed class LlmWithAnchors : nn.Module, ILlmCausal
     public Qwen2Config Config => language_model.Config;
     /// <summary>V + A.</summary>
     public int VocabSize => Config.VocabSize + Anchors.Count;
-    /// <summary>Id of anchor <paramref name="i"/> in answer order (0 = [NOR], 1 = [ANO], 2 = [SEG]).</summary>
+    /// <summary>Id of anchor <paramref name="i"/> in answer order (<see cref="Anchors.NorIndex"/>, <see cref="Anchors.AnoIndex"/>, <see cref="Anchors.SegIndex"/>).</summary>
     public int AnchorId(int i) => Config.VocabSize + i;
 
     /// <summary>ids [B, T] in [0, V + A) → [B, T, D]: base rows for ids below V, anchor rows above.</summary>
