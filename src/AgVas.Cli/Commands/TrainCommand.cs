@@ -42,8 +42,12 @@ internal static class TrainCommand
         {
             Description = "Set the model's mask threshold (Agmd.Threshold): regions of P above it make the mask (with --seed-threshold's hysteresis); default: keep the run's (0.5, the paper's)",
         };
+        var inputSize = new Option<int?>("--input-size")
+        {
+            Description = "Set the input size of a ResNet-backbone model (fully convolutional, so it runs at any size; the pixel grid follows): e.g. 384 for a model trained at 256",
+        };
         var raw = new Option<bool>("--raw") { Description = "Export the raw weights even when the checkpoint holds a weight average (optim.ema_decay)" };
-        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, raw };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, inputSize, raw };
         command.SetAction((parse, cancel) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -60,11 +64,18 @@ internal static class TrainCommand
                 var agmd = written.Vision.Agmd;
                 if (parse.GetValue(threshold) is { } t) agmd = agmd with { Threshold = t };
                 if (parse.GetValue(seed) is { } s) agmd = agmd with { SeedThreshold = s };
-                written = written with { Vision = written.Vision with { Agmd = agmd } };
+                var vision = written.Vision with { Agmd = agmd };
+                if (parse.GetValue(inputSize) is { } size)
+                {
+                    if (vision.ResNet is not { } resnet) throw new ConfigException("--input-size", "applies to ResNet-backbone models only (the ViT presets have fixed position embeddings)");
+                    resnet = resnet with { ImageSize = size };
+                    vision = vision with { ResNet = resnet, Spam = vision.Spam with { PixelGridSize = resnet.GridSize } };
+                }
+                written = written with { Vision = vision };
                 // Save validates the configuration before it writes anything; the model's own is valid, so an error
                 // here comes from the options.
                 try { AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written); }
-                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold", e.Message); }
+                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold / --input-size", e.Message); }
                 parse.InvocationConfiguration.Output.WriteLine(
                     $"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen, {(average ? "weight average" : "raw weights")})");
                 return Task.FromResult(0);
