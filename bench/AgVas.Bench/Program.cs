@@ -8,6 +8,8 @@ var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
 {
     ["train"] = ("training throughput (examples/s), MFU and peak memory of a preset on synthesized data: [preset=tiny] [steps=10] [batch=2] [size=128]", TrainBench.Run),
     ["predict"] = ("prediction speed (images/s, sequential and concurrent) and peak memory: [model dir or preset=tiny] [images=8] [size=256] [mode]", PredictBench.Run),
+    ["context-probe"] = ("probe", ContextProbe.Run),
+    ["fuse-probe"] = ("probe", FuseProbe.Run),
     ["matmul"] = ("fp32 matmul rate of TorchSharp on this machine (the yardstick for model FLOP utilisation)", MatmulBench.Run),
     ["eval"] = ("agvas eval on 2,000 generated 256x256 images in 10 categories vs the scikit-learn reference: [--images N] [--categories C] [--size S] [--keep] [--no-python] [--dir D]", EvalBench.Run),
     ["synth"] = ("Anomaly-Seg synthesis samples/s and peak memory (generation alone and with PNG writing)", SynthBench.Run),
