@@ -73,25 +73,21 @@ internal static class ContextProbe
     }
 }
 
-/// <summary>Probe: fuse two prediction dirs. fuse data agvasPred ctxPred out w a b</summary>
+/// <summary>Probe: fuses an AG-VAS prediction dir with a context-probe dir by <see cref="Inference.ContextFusionConfig"/>. fuse-probe data agvasPred ctxPred out w a b [threshold]</summary>
 internal static class FuseProbe
 {
     public static int Run(string[] args)
     {
         var samples = Datasets.Load(args[0]);
         string agvas = args[1], ctx = args[2], outDir = args[3];
-        double w = double.Parse(args[4]), a = double.Parse(args[5]), b = double.Parse(args[6]);
+        var rule = new Inference.ContextFusionConfig(double.Parse(args[4]), double.Parse(args[5]), double.Parse(args[6]),
+            args.Length > 7 ? double.Parse(args[7]) : 0.5);
         foreach (var s in samples)
         {
             var p = Npy.ReadSingle(Inference.PredictionFiles.MapPath(agvas, s.RelativePath), out var shape, out _);
             var c = Npy.ReadSingle(Inference.PredictionFiles.MapPath(ctx, s.RelativePath), out _, out _);
-            var f = new float[p.Length];
-            var mask = new BinaryMask(shape[1], shape[0]);
-            for (int i = 0; i < f.Length; i++)
-            {
-                f[i] = (float)(w * p[i] + (1 - w) / (1 + Math.Exp(-(c[i] - a) / b)));
-                mask.Data[i] = f[i] > 0.5f;
-            }
+            var f = rule.Fuse(p, c);
+            var mask = Inference.AnomalyMask.FromMap(f, shape[1], shape[0], rule.Threshold, rule.Threshold);
             Npy.Write(Inference.PredictionFiles.MapPath(outDir, s.RelativePath), NpyArray.FromSingle(f, shape));
             ImageIO.SaveMaskPng(mask, Inference.PredictionFiles.MaskPath(outDir, s.RelativePath));
         }
