@@ -11,6 +11,7 @@ namespace AgVas.Cli.Commands;
 /// <c>agvas eval</c> reads — <c>&lt;relative path without extension&gt;.npy</c> (P, float32 at the image size) and
 /// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (per image: the mask's facts, the answer agreeing with them, the raw
 /// model text and where it contradicted the mask). Prints how many raw texts and final answers agree with their masks.
+/// <c>--context batch</c> and <c>--normals PATH</c> add batch or few-shot context (docs/design.md §11); fallbacks are warnings.
 /// Exit codes: 0 all images done; 3 some images could not be read (reported and skipped, the rest written);
 /// 1 a fatal error (model, dataset, arguments); 130 cancelled.
 /// </summary>
