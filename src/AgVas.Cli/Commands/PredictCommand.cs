@@ -11,6 +11,7 @@ namespace AgVas.Cli.Commands;
 /// <c>agvas eval</c> reads — <c>&lt;relative path without extension&gt;.npy</c> (P, float32 at the image size) and
 /// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (per image: the mask's facts, the answer agreeing with them, the raw
 /// model text and where it contradicted the mask). Prints how many raw texts and final answers agree with their masks.
+/// <c>--context batch</c> and <c>--normals PATH</c> add batch or few-shot context (docs/design.md §11); fallbacks are warnings.
 /// Exit codes: 0 all images done; 3 some images could not be read (reported and skipped, the rest written);
 /// 1 a fatal error (model, dataset, arguments); 130 cancelled.
 /// </summary>
@@ -26,11 +27,51 @@ internal static class PredictCommand
         var data = new Option<string>("--data") { Description = "Dataset (MVTec AD, VisA, meta.json, image folder, CSV manifest)", Required = true };
         var output = new Option<string>("--out") { Description = "Prediction directory to write", Required = true };
         var mode = ModeOption();
-        var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)") { model, data, output, mode };
+        var context = ContextOption();
+        var normals = NormalsOption();
+        var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)") { model, data, output, mode, context, normals };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
-            parse.GetRequiredValue(output), parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+            parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
+
+    /// <summary>What <c>--context</c> selects (docs/design.md §11).</summary>
+    internal enum ContextChoice
+    {
+        /// <summary>Each image alone (the default).</summary>
+        None,
+        /// <summary>Each image with the others of its category.</summary>
+        Batch,
+    }
+
+    internal static Option<ContextChoice> ContextOption() => new("--context")
+    {
+        Description = "none (default): each image alone; batch: each image scored with the others of its category (dataset category, or folder)",
+        DefaultValueFactory = _ => ContextChoice.None,
+    };
+
+    internal static Option<string?> NormalsOption() => new("--normals")
+    {
+        Description = "Few-shot: known-good reference images, a folder (sub-folder = category) or a CSV manifest with a category column",
+    };
+
+    /// <summary>The context options of <c>--context</c> and <c>--normals</c> (null: single-image mode); builds the
+    /// reference set, which the caller disposes, and prints skipped references to <paramref name="stderr"/>.</summary>
+    internal static ContextOptions? BuildContext(ContextChoice context, string? normalsPath, TextWriter stderr, CancellationToken cancel)
+    {
+        if (context == ContextChoice.None && normalsPath is null) return null;
+        ReferenceSet? normals = null;
+        if (normalsPath is not null)
+        {
+            normals = ReferenceSet.Load(normalsPath, cancellationToken: cancel);
+            foreach (var (image, error) in normals.Skipped) stderr.WriteLine($"warning: reference skipped: {error}");
+        }
+        return new ContextOptions { Batch = context == ContextChoice.Batch, Normals = normals };
+    }
+
+    /// <summary>Prints each context fallback as a warning.</summary>
+    internal static IProgress<ContextWarning> Warnings(TextWriter stderr) => new SyncProgress<ContextWarning>(w => stderr.WriteLine($"warning: {w.Message}"));
 
     internal static Option<string> ModelOption() => new("--model")
     {
@@ -43,14 +84,18 @@ internal static class PredictCommand
         DefaultValueFactory = _ => InstructionType.DescribeThenSegment,
     };
 
-    private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, ContextChoice contextChoice, string? normalsPath,
+        TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = Console(stdout);
         try
         {
             var samples = Datasets.Load(dataPath);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
-            var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel));
+            var context = BuildContext(contextChoice, normalsPath, stderr, cancel);
+            using var normals = context?.Normals;
+            var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel,
+                context: context, warnings: Warnings(stderr)));
             return Report(console, stderr, summary);
         }
         catch (Exception e) when (IsUserError(e))

@@ -24,13 +24,16 @@ internal static class SegmentCommand
         var model = PredictCommand.ModelOption();
         var output = new Option<string>("--out") { Description = "Output directory", DefaultValueFactory = _ => "agvas-segment" };
         var mode = PredictCommand.ModeOption();
-        var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image") { inputs, model, output, mode };
+        var context = PredictCommand.ContextOption();
+        var normals = PredictCommand.NormalsOption();
+        var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image") { inputs, model, output, mode, context, normals };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(inputs), parse.GetValue(model), parse.GetRequiredValue(output),
-            parse.GetValue(mode), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+            parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
-    private static int Run(string[] inputs, string? modelDir, string outDir, InstructionType mode, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static int Run(string[] inputs, string? modelDir, string outDir, InstructionType mode, PredictCommand.ContextChoice contextChoice,
+        string? normalsPath, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
@@ -39,9 +42,12 @@ internal static class SegmentCommand
             foreach (var m in missing) stderr.WriteLine($"skipped: {m}: no such file or folder");
             if (images.Count == 0) throw new DataException(string.Join(", ", inputs), "no images found");
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
-            var samples = images.Select(i => new Sample(i.Path, i.Name, "", false, [])).ToList();
+            var context = PredictCommand.BuildContext(contextChoice, normalsPath, stderr, cancel);
+            using var normals = context?.Normals;
+            var samples = images.Select(i => new Sample(i.Path, i.Name, Category(i.Path), false, [])).ToList();
             var summary = DatasetPredictor.Run(segmenter, samples, outDir, progress: new PredictCommand.SyncProgress<PredictProgress>(
-                p => Print(console, stderr, p.Record)), cancellationToken: cancel, overlays: true);
+                p => Print(console, stderr, p.Record)), cancellationToken: cancel, overlays: true, context: context,
+                warnings: PredictCommand.Warnings(stderr));
             int failed = missing.Count + summary.Failures.Count;
             console.MarkupLine($"wrote {summary.Succeeded} result(s) to {Markup.Escape(Path.GetFullPath(outDir))} " +
                 $"(<name>_mask.png, <name>_overlay.png, <name>.npy, {PredictionFiles.ResultsFile})" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
@@ -58,6 +64,9 @@ internal static class SegmentCommand
             return PredictCommand.ExitCancelled;
         }
     }
+
+    /// <summary>An image's category for context modes: the name of the folder holding it.</summary>
+    internal static string Category(string imagePath) => Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(imagePath))) ?? "";
 
     /// <summary>Prints an image's verdict, area and facts and the answer agreeing with them, or why it was skipped.</summary>
     private static void Print(IAnsiConsole console, TextWriter stderr, PredictionRecord r)

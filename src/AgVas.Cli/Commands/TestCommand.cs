@@ -22,14 +22,18 @@ internal static class TestCommand
         var output = new Option<string>("--out") { Description = "Output directory (predictions/ and metrics files)", Required = true };
         var mode = PredictCommand.ModeOption();
         var groups = EvalCommand.GroupOption();
-        var command = new Command("test", "Predict a dataset and evaluate the predictions (docs/design.md §9 metrics)") { model, data, output, mode, groups };
+        var context = PredictCommand.ContextOption();
+        var normals = PredictCommand.NormalsOption();
+        var command = new Command("test", "Predict a dataset and evaluate the predictions (docs/design.md §9 metrics)") { model, data, output, mode, groups, context, normals };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
-            parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(groups) ?? [], parse.InvocationConfiguration.Output,
+            parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(groups) ?? [], parse.GetValue(context), parse.GetValue(normals),
+            parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
-    private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, string[] groupTexts, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, string[] groupTexts,
+        PredictCommand.ContextChoice contextChoice, string? normalsPath, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
@@ -37,8 +41,11 @@ internal static class TestCommand
             var samples = Datasets.Load(dataPath);
             var groups = EvalCommand.ParseGroups(groupTexts, samples, dataPath);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
+            var context = PredictCommand.BuildContext(contextChoice, normalsPath, stderr, cancel);
+            using var normals = context?.Normals;
             var result = PredictCommand.WithProgress(console, samples.Count,
-                progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel, groups: groups));
+                progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel, groups: groups, context: context,
+                    warnings: PredictCommand.Warnings(stderr)));
             int code = PredictCommand.Report(console, stderr, result.Predictions);
             console.WriteLine(ReportWriter.ToMarkdown(result.Report, result.Predictions.Answers));
             console.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");

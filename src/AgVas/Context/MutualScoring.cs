@@ -52,13 +52,32 @@ public static class MutualScoring
     public static void ScoreCategory(int n, Func<int, PatchDescriptors> describe, Action<int, PatchDescriptors, Tensor> emit,
         MutualScoringConfig config, Action? pairDone = null)
     {
+        foreach (var (k, descriptors, scores) in Stream(n, describe, config, pairDone)) emit(k, descriptors, scores);
+    }
+
+    /// <summary>
+    /// <see cref="ScoreCategory"/> as a lazy sequence: image k's descriptors and grid scores [h·w] come out as soon as its
+    /// references are all seen, and both are disposed when the enumeration moves on (copy what must outlive that).
+    /// Abandoning the enumeration disposes everything still held.
+    /// </summary>
+    /// <param name="n">images in the category (n ≥ 2)</param>
+    public static IEnumerable<(int Index, PatchDescriptors Descriptors, Tensor Scores)> Stream(int n, Func<int, PatchDescriptors> describe,
+        MutualScoringConfig config, Action? pairDone = null)
+    {
         if (n < 2) throw new ArgumentException($"mutual scoring needs at least 2 images, got {n}");
         config.Validate();
+        return StreamCore(n, describe, config, pairDone);
+    }
+
+    private static IEnumerable<(int, PatchDescriptors, Tensor)> StreamCore(int n, Func<int, PatchDescriptors> describe,
+        MutualScoringConfig config, Action? pairDone)
+    {
         var pairs = Pairs(n, config.MaxReferences);
         var remaining = new int[n];
         foreach (var (a, b) in pairs) { remaining[a]++; remaining[b]++; }
         var descriptors = new Dictionary<int, PatchDescriptors>();
         var distances = new Dictionary<int, List<Tensor>>();            // image → per-reference [R, N] nearest distances
+        var complete = new List<int>(2);
         PatchDescriptors Get(int k)
         {
             if (!descriptors.TryGetValue(k, out var d)) descriptors[k] = d = describe(k);
@@ -68,22 +87,31 @@ public static class MutualScoring
         {
             if (!distances.TryGetValue(k, out var list)) distances[k] = list = [];
             list.Add(dist);
-            if (--remaining[k] > 0) return;
-            var descriptor = descriptors[k];
-            using (var scores = Aggregate(list, config.LowestFraction)) emit(k, descriptor, scores);
-            foreach (var t in list) t.Dispose();
-            distances.Remove(k);
-            descriptors.Remove(k);
-            descriptor.Dispose();
+            if (--remaining[k] == 0) complete.Add(k);
         }
         try
         {
             foreach (var (a, b) in pairs)
             {
-                var (ab, ba) = NearestDistances(Get(a).Features, Get(b).Features);
-                Add(a, ab);
-                Add(b, ba);
+                using (no_grad())
+                {
+                    var (ab, ba) = NearestDistances(Get(a).Features, Get(b).Features);
+                    Add(a, ab);
+                    Add(b, ba);
+                }
                 pairDone?.Invoke();
+                foreach (int k in complete)
+                {
+                    var descriptor = descriptors[k];
+                    var list = distances[k];
+                    using (var scores = Aggregate(list, config.LowestFraction))
+                        yield return (k, descriptor, scores);
+                    foreach (var t in list) t.Dispose();
+                    distances.Remove(k);
+                    descriptors.Remove(k);
+                    descriptor.Dispose();
+                }
+                complete.Clear();
             }
         }
         finally

@@ -18,7 +18,7 @@ namespace AgVas.Inference;
 /// <param name="model">The model; disposed with the segmenter when <paramref name="ownsModel"/> (and disposable).</param>
 /// <param name="defaultMode">The instruction type of calls that give none.</param>
 /// <param name="ownsModel">Whether <see cref="Dispose"/> disposes the model.</param>
-public sealed class AnomalySegmenter(ISegmentationModel model, InstructionType defaultMode = InstructionType.DescribeThenSegment, bool ownsModel = true)
+public sealed partial class AnomalySegmenter(ISegmentationModel model, InstructionType defaultMode = InstructionType.DescribeThenSegment, bool ownsModel = true)
     : IDisposable
 {
     /// <summary>The default model's directory relative to the application (or repository) root, e.g. <c>models/agvas-tiny</c>:

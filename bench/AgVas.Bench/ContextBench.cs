@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using AgVas.Context;
+using AgVas.Data;
+using AgVas.Inference;
+
+namespace AgVas.Bench;
+
+/// <summary>
+/// Batch context (#16) at scale: N synthetic images of one category (a textured surface, one in ten with a dark blob),
+/// generated on the fly, scored by mutual scoring (M = <see cref="MutualScoringConfig.MaxReferences"/>) and fused into
+/// [H, W] maps, as <see cref="AnomalySegmenter.SegmentBatch"/> does without the AG-VAS model. Reports time per image and
+/// the process's peak RSS after each N: linear time means a flat time per image, bounded memory a flat peak.
+/// Usage: <c>context [N…=100 1000] [size=96] [M=16]</c>; 10000 is run by hand (about 10× the 1000 run).
+/// </summary>
+internal static class ContextBench
+{
+    public static int Run(string[] args)
+    {
+        var numbers = args.Where(a => a.All(char.IsDigit)).Select(int.Parse).ToList();
+        int[] counts = numbers.Count > 0 ? [.. numbers] : [100, 1000];
+        int size = args.FirstOrDefault(a => a.StartsWith("size=", StringComparison.Ordinal)) is { } s ? int.Parse(s[5..]) : 96;
+        int m = args.FirstOrDefault(a => a.StartsWith("M=", StringComparison.Ordinal)) is { } ms ? int.Parse(ms[2..]) : 16;
+        var descriptors = new PatchDescriptorConfig(ImageSize: 128);
+        var mutual = new MutualScoringConfig(MaxReferences: m);
+        var fusion = ContextFusionConfig.Default;
+        Console.WriteLine($"batch context: {size}x{size} synthetic images, descriptors at {descriptors.ImageSize} px, M = {m}");
+        Console.WriteLine("| N | total s | ms / image | peak RSS MiB |");
+        Console.WriteLine("|---:|---:|---:|---:|");
+        foreach (int n in counts)
+        {
+            var clock = Stopwatch.StartNew();
+            double checksum = 0;
+            foreach (var (k, d, scores) in MutualScoring.Stream(n, k => PatchDescriptors.Compute(Synthetic(k, size), descriptors), mutual))
+            {
+                using var map = d.ToImage(scores, descriptors.ImageSize);                           // [H, W]
+                var fused = fusion.Fuse(new float[size * size], map.data<float>().ToArray());
+                checksum += fused[0];
+            }
+            clock.Stop();
+            Console.WriteLine($"| {n} | {clock.Elapsed.TotalSeconds:F1} | {clock.Elapsed.TotalMilliseconds / n:F1} | {LanguageBench.PeakRssMiB():F0} |");
+            GC.KeepAlive(checksum);
+        }
+        return 0;
+    }
+
+    /// <summary>Image k: a seeded noisy stripe texture; every tenth has a dark disc.</summary>
+    private static RgbImage Synthetic(int k, int size)
+    {
+        var random = new Random(k);
+        var pixels = new byte[size * size * 3];
+        double phase = random.NextDouble() * Math.PI;
+        int cx = random.Next(size / 4, 3 * size / 4), cy = random.Next(size / 4, 3 * size / 4), radius = size / 10;
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+            {
+                double v = 128 + 40 * Math.Sin(x * 0.5 + phase) + random.Next(-12, 13);
+                if (k % 10 == 0 && (x - cx) * (x - cx) + (y - cy) * (y - cy) < radius * radius) v = 30;
+                byte b = (byte)Math.Clamp(v, 0, 255);
+                int i = (y * size + x) * 3;
+                pixels[i] = b;
+                pixels[i + 1] = (byte)(b * 0.9);
+                pixels[i + 2] = (byte)(b * 0.7);
+            }
+        return new RgbImage(size, size, pixels);
+    }
+}
