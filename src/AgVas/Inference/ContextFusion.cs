@@ -8,7 +8,7 @@ namespace AgVas.Inference;
 /// F = <see cref="Weight"/>·P + (1 − <see cref="Weight"/>)·σ((s − <see cref="Center"/>) / <see cref="Scale"/>), and the
 /// mask is F &gt; <see cref="Threshold"/> (<see cref="AnomalyMask"/>, no seed). One rule for every category and both
 /// context modes.
-/// <para>How <see cref="Default"/> was chosen (never on test.csv; /work/runs/context-dev): <see cref="Center"/> and
+/// <para>How <see cref="Default"/> was chosen (never on test.csv): <see cref="Center"/> and
 /// <see cref="Scale"/> from the context score alone on all of dev.csv (context scoring is training-free): the centre
 /// 0.65 is the mean of the per-category best-F1 distances of batch and few-shot context on dev (0.57–0.82), the scale
 /// 0.05 a fixed slope (not tuned). <see cref="Weight"/> 0.5 on configs/dev-heldout.csv (hazelnut, the one dev category
