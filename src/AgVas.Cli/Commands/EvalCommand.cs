@@ -8,7 +8,9 @@ namespace AgVas.Cli.Commands;
 /// <summary>
 /// <c>agvas eval --data &lt;dataset or manifest.csv&gt; --pred &lt;dir&gt; [--out &lt;dir&gt;]</c>: scores a prediction
 /// directory (maps <c>.npy</c>, optional <c>_mask.png</c>, mirroring the dataset's relative paths) against the
-/// dataset's ground truth (docs/design.md §9), prints the per-category table and writes metrics.json/csv/md.
+/// dataset's ground truth (docs/design.md §9), prints the per-category table and writes metrics.json/csv/md. A map of
+/// another size than its image is refused, naming the file and both sizes, unless <c>--resize-maps</c>; a folder whose
+/// run manifest says the prediction run did not finish is refused. Exit codes: 0 scored; 1 an error (named file); 130 cancelled.
 /// </summary>
 internal static class EvalCommand
 {
@@ -30,9 +32,10 @@ internal static class EvalCommand
         };
         var output = new Option<string?>("--out") { Description = "Directory for metrics.json, metrics.csv and metrics.md" };
         var groups = GroupOption();
-        var command = new Command("eval", "Score anomaly-segmentation predictions against a dataset's ground truth") { data, pred, output, groups };
+        var resizeMaps = new Option<bool>("--resize-maps") { Description = "Resize maps whose size differs from their image (bilinear); without it such a map is an error" };
+        var command = new Command("eval", "Score anomaly-segmentation predictions against a dataset's ground truth") { data, pred, output, groups, resizeMaps };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
-            parse.GetRequiredValue(data), parse.GetRequiredValue(pred), parse.GetValue(output), parse.GetValue(groups) ?? [],
+            parse.GetRequiredValue(data), parse.GetRequiredValue(pred), parse.GetValue(output), parse.GetValue(groups) ?? [], parse.GetValue(resizeMaps),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken)));
         return command;
     }
@@ -59,7 +62,7 @@ internal static class EvalCommand
         return groups;
     }
 
-    private static int Run(string dataPath, string predPath, string? outDir, string[] groupTexts, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static int Run(string dataPath, string predPath, string? outDir, string[] groupTexts, bool resizeMaps, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
         // Redirected output (a file, a test) has no width: give the 13-column table room instead of wrapping it.
@@ -68,7 +71,7 @@ internal static class EvalCommand
         {
             var samples = Datasets.Load(dataPath);
             var groups = ParseGroups(groupTexts, samples, dataPath);
-            var predictions = new PredictionDirectory(predPath);
+            var predictions = new PredictionDirectory(predPath, resizeMaps);
             var evaluator = new Evaluator();
             EvaluationReport report;
             if (samples.Count >= ProgressBarMinImages && console.Profile.Capabilities.Interactive)

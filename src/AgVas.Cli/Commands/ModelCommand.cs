@@ -127,16 +127,17 @@ internal static class ModelCommand
     /// <summary>The component counts, one provider per side of the model.</summary>
     internal static IReadOnlyList<KeyValuePair<string, ParameterCount>> Summarise(string presetName, IReadOnlyList<string> modelDirs)
     {
-        var ours = modelDirs.Select(d => Path.Combine(d, AgVasModelDirectory.ConfigFileName)).Where(File.Exists).ToList();
+        var ours = modelDirs.Where(d => File.Exists(Path.Combine(d, AgVasModelDirectory.ConfigFileName))).ToList();
         if (ours.Count > 0)
         {
             if (modelDirs.Count > 1)
                 throw new CheckpointException(ours[0], "an AG-VAS model directory describes the whole model: give it alone to --model");
-            var config = AgVasConfig.FromJson(File.ReadAllText(ours[0]), ours[0]);
-            try { config.Validate(); }
-            catch (ModelConfigException e) { throw new CheckpointException(ours[0], e.Message); }
+            var config = AgVasModelDirectory.CheckFiles(ours[0]);
             return [.. VisionParameterCounts.Compute(config.Vision), .. LlmParameterCounts.Compute(config.Llm, config.Lora)];
         }
+        foreach (var d in modelDirs.Where(d => Directory.Exists(d) && !File.Exists(Path.Combine(d, LlavaOnevisionCheckpoint.ConfigFileName))))
+            throw new CheckpointException(d, $"neither {AgVasModelDirectory.ConfigFileName} (an AG-VAS model directory) nor " +
+                $"{LlavaOnevisionCheckpoint.ConfigFileName} (a Hugging Face checkpoint) in this directory");
         var baseConfig = VisionPresets.Get(presetName);
         var vision = HuggingFaceVisionConfigs.Compose(baseConfig, modelDirs.Select(d => HuggingFaceVisionConfigs.Read(d, baseConfig.Agmd)));
         var components = new List<KeyValuePair<string, ParameterCount>>();

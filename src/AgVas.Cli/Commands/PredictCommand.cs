@@ -12,8 +12,10 @@ namespace AgVas.Cli.Commands;
 /// <c>_mask.png</c> (M) — plus <c>results.jsonl</c> (per image: the mask's facts, the answer agreeing with them, the raw
 /// model text and where it contradicted the mask). Prints how many raw texts and final answers agree with their masks.
 /// <c>--context batch</c> and <c>--normals PATH</c> add batch or few-shot context (docs/design.md §11); fallbacks are warnings.
-/// Exit codes: 0 all images done; 3 some images could not be read (reported and skipped, the rest written);
-/// 1 a fatal error (model, dataset, arguments); 130 cancelled.
+/// A non-empty <c>--out</c> is refused unless <c>--overwrite</c> (replace the previous run) or <c>--resume</c> (finish an
+/// interrupted run); the folder, the model and the dataset are checked before any image is predicted.
+/// Exit codes: 0 all images done; 3 some images could not be processed (each reported with its reason, the rest written);
+/// 1 a fatal error (model, dataset, arguments, output folder); 130 cancelled.
 /// </summary>
 internal static class PredictCommand
 {
@@ -29,11 +31,41 @@ internal static class PredictCommand
         var mode = ModeOption();
         var context = ContextOption();
         var normals = NormalsOption();
-        var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)") { model, data, output, mode, context, normals };
+        var (overwrite, resume) = (OverwriteOption(), ResumeOption());
+        var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)")
+            { model, data, output, mode, context, normals, overwrite, resume };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
             parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+            Existing(parse.GetValue(overwrite), parse.GetValue(resume)), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
+    }
+
+    internal static Option<bool> OverwriteOption() => new("--overwrite")
+    {
+        Description = "--out may hold a previous run: its outputs are deleted and every image is predicted again",
+    };
+
+    internal static Option<bool> ResumeOption() => new("--resume")
+    {
+        Description = "--out holds an interrupted run (same images and settings): keep its complete images, predict the rest",
+    };
+
+    /// <summary>What <c>--overwrite</c> / <c>--resume</c> select (null: both given, an error reported when the run starts).</summary>
+    internal static ExistingOutput? Existing(bool overwrite, bool resume) => (overwrite, resume) switch
+    {
+        (true, true) => null,
+        (true, false) => ExistingOutput.Overwrite,
+        (false, true) => ExistingOutput.Resume,
+        _ => ExistingOutput.Refuse,
+    };
+
+    /// <summary>Checks, before any work, the output folder (<see cref="PredictionRun.CheckOutput"/>) and the model's files.</summary>
+    internal static ExistingOutput CheckArguments(string outDir, ExistingOutput? existing, string? modelDir)
+    {
+        if (existing is not { } e) throw new DataException(outDir, "give --overwrite or --resume, not both");
+        if (modelDir is not null) AgVas.Checkpoints.AgVasModelDirectory.CheckFiles(modelDir);
+        PredictionRun.CheckOutput(outDir, e);
+        return e;
     }
 
     /// <summary>What <c>--context</c> selects (docs/design.md §11).</summary>
@@ -85,17 +117,18 @@ internal static class PredictCommand
     };
 
     private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, ContextChoice contextChoice, string? normalsPath,
-        TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+        ExistingOutput? existingChoice, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = Console(stdout);
         try
         {
             var samples = Datasets.Load(dataPath);
+            var existing = CheckArguments(outDir, existingChoice, modelDir);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var context = BuildContext(contextChoice, normalsPath, stderr, cancel);
             using var normals = context?.Normals;
             var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel,
-                context: context, warnings: Warnings(stderr)));
+                context: context, warnings: Warnings(stderr), existing: existing));
             return Report(console, stderr, summary);
         }
         catch (Exception e) when (IsUserError(e))

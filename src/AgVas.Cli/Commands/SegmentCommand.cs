@@ -14,7 +14,9 @@ namespace AgVas.Cli.Commands;
 /// agrees with them (<see cref="Prediction.Text"/>), and writes <c>results.jsonl</c> (<see cref="PredictionRecord"/>: facts,
 /// answer and the model's raw text). Folders are
 /// searched recursively for images; outputs mirror <c>&lt;folder name&gt;/&lt;relative path&gt;</c>.
-/// Exit codes: 0 all done; 3 some inputs could not be read (reported and skipped); 1 a fatal error; 130 cancelled.
+/// A non-empty <c>--out</c> is refused unless <c>--overwrite</c> or <c>--resume</c> (as in <c>agvas predict</c>).
+/// Exit codes: 0 all done; 3 some inputs could not be processed (each reported with its reason, the rest written);
+/// 1 a fatal error; 130 cancelled.
 /// </summary>
 internal static class SegmentCommand
 {
@@ -26,14 +28,17 @@ internal static class SegmentCommand
         var mode = PredictCommand.ModeOption();
         var context = PredictCommand.ContextOption();
         var normals = PredictCommand.NormalsOption();
-        var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image") { inputs, model, output, mode, context, normals };
+        var (overwrite, resume) = (PredictCommand.OverwriteOption(), PredictCommand.ResumeOption());
+        var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image")
+            { inputs, model, output, mode, context, normals, overwrite, resume };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(inputs), parse.GetValue(model), parse.GetRequiredValue(output),
-            parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+            parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals), PredictCommand.Existing(parse.GetValue(overwrite), parse.GetValue(resume)),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
     private static int Run(string[] inputs, string? modelDir, string outDir, InstructionType mode, PredictCommand.ContextChoice contextChoice,
-        string? normalsPath, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+        string? normalsPath, ExistingOutput? existingChoice, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
@@ -41,13 +46,14 @@ internal static class SegmentCommand
             var (images, missing) = Expand(inputs);
             foreach (var m in missing) stderr.WriteLine($"skipped: {m}: no such file or folder");
             if (images.Count == 0) throw new DataException(string.Join(", ", inputs), "no images found");
+            var existing = PredictCommand.CheckArguments(outDir, existingChoice, modelDir);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var context = PredictCommand.BuildContext(contextChoice, normalsPath, stderr, cancel);
             using var normals = context?.Normals;
             var samples = images.Select(i => new Sample(i.Path, i.Name, Category(i.Path), false, [])).ToList();
             var summary = DatasetPredictor.Run(segmenter, samples, outDir, progress: new PredictCommand.SyncProgress<PredictProgress>(
                 p => Print(console, stderr, p.Record)), cancellationToken: cancel, overlays: true, context: context,
-                warnings: PredictCommand.Warnings(stderr));
+                warnings: PredictCommand.Warnings(stderr), existing: existing);
             int failed = missing.Count + summary.Failures.Count;
             console.MarkupLine($"wrote {summary.Succeeded} result(s) to {Markup.Escape(Path.GetFullPath(outDir))} " +
                 $"(<name>_mask.png, <name>_overlay.png, <name>.npy, {PredictionFiles.ResultsFile})" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));

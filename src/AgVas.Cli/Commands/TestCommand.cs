@@ -11,7 +11,8 @@ namespace AgVas.Cli.Commands;
 /// <c>agvas test --model &lt;dir&gt; --data &lt;dataset&gt; --out &lt;dir&gt; [--mode …]</c>: predict + eval in one step. Predictions go to
 /// <c>&lt;out&gt;/predictions</c>, metrics to <c>&lt;out&gt;/metrics.{json,csv,md}</c> (JSON and Markdown with how many answers agree
 /// with their masks, raw and final); the table is printed. Images that cannot be
-/// read are skipped and left out of the metrics (exit code 3); 1 is a fatal error, 130 cancelled.
+/// processed are reported with their reason and left out of the metrics (exit code 3); 1 is a fatal error, 130 cancelled.
+/// <c>--overwrite</c> and <c>--resume</c> apply to <c>&lt;out&gt;/predictions</c> as in <c>agvas predict</c>.
 /// </summary>
 internal static class TestCommand
 {
@@ -24,28 +25,31 @@ internal static class TestCommand
         var groups = EvalCommand.GroupOption();
         var context = PredictCommand.ContextOption();
         var normals = PredictCommand.NormalsOption();
-        var command = new Command("test", "Predict a dataset and evaluate the predictions (docs/design.md §9 metrics)") { model, data, output, mode, groups, context, normals };
+        var (overwrite, resume) = (PredictCommand.OverwriteOption(), PredictCommand.ResumeOption());
+        var command = new Command("test", "Predict a dataset and evaluate the predictions (docs/design.md §9 metrics)")
+            { model, data, output, mode, groups, context, normals, overwrite, resume };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
             parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(groups) ?? [], parse.GetValue(context), parse.GetValue(normals),
-            parse.InvocationConfiguration.Output,
+            PredictCommand.Existing(parse.GetValue(overwrite), parse.GetValue(resume)), parse.InvocationConfiguration.Output,
             parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
     private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, string[] groupTexts,
-        PredictCommand.ContextChoice contextChoice, string? normalsPath, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+        PredictCommand.ContextChoice contextChoice, string? normalsPath, ExistingOutput? existingChoice, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
         {
             var samples = Datasets.Load(dataPath);
             var groups = EvalCommand.ParseGroups(groupTexts, samples, dataPath);
+            var existing = PredictCommand.CheckArguments(Path.Combine(outDir, ModelTester.PredictionsDir), existingChoice, modelDir);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var context = PredictCommand.BuildContext(contextChoice, normalsPath, stderr, cancel);
             using var normals = context?.Normals;
             var result = PredictCommand.WithProgress(console, samples.Count,
                 progress => ModelTester.Run(segmenter, samples, outDir, mode, progress, cancel, groups: groups, context: context,
-                    warnings: PredictCommand.Warnings(stderr)));
+                    warnings: PredictCommand.Warnings(stderr), existing: existing));
             int code = PredictCommand.Report(console, stderr, result.Predictions);
             console.WriteLine(ReportWriter.ToMarkdown(result.Report, result.Predictions.Answers));
             console.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDir, ReportWriter.JsonFile))}, {ReportWriter.CsvFile}, {ReportWriter.MarkdownFile}");

@@ -36,8 +36,8 @@ public static class AgVasModelDirectory
         tokenizer.Save(Path.Combine(directory, TokenizerFileName));
     }
 
-    /// <summary>Reads the configuration, builds the model and loads every tensor; errors name the offending file.</summary>
-    public static (AgVasModel Model, Qwen2Tokenizer Tokenizer) Load(string directory)
+    /// <summary>Reads and validates the configuration; errors name <c>agvas_config.json</c>.</summary>
+    public static AgVasConfig ReadConfig(string directory)
     {
         if (!Directory.Exists(directory)) throw new CheckpointException(directory, "no such model directory");
         var configPath = Path.Combine(directory, ConfigFileName);
@@ -45,6 +45,26 @@ public static class AgVasModelDirectory
         var config = AgVasConfig.FromJson(File.ReadAllText(configPath), configPath);
         try { config.Validate(); }
         catch (ModelConfigException e) { throw new CheckpointException(configPath, e.Message); }
+        return config;
+    }
+
+    /// <summary>Checks a model directory without building the model: the configuration, the tokenizer's presence and the
+    /// weights file's header (every tensor's byte range inside the file, no overlap, known dtypes; nothing of the
+    /// claimed sizes is allocated). Returns the configuration.</summary>
+    public static AgVasConfig CheckFiles(string directory)
+    {
+        var config = ReadConfig(directory);
+        var tokenizerPath = Path.Combine(directory, TokenizerFileName);
+        if (!File.Exists(tokenizerPath)) throw new CheckpointException(tokenizerPath, "not found (every AG-VAS model directory has its tokenizer)");
+        using var source = TensorSource.Open(Path.Combine(directory, WeightsFileName));
+        source.Validate();
+        return config;
+    }
+
+    /// <summary>Reads the configuration, builds the model and loads every tensor; errors name the offending file.</summary>
+    public static (AgVasModel Model, Qwen2Tokenizer Tokenizer) Load(string directory)
+    {
+        var config = ReadConfig(directory);
         var tokenizerPath = Path.Combine(directory, TokenizerFileName);
         var tokenizer = Qwen2Tokenizer.Load(tokenizerPath);
         LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, tokenizerPath);

@@ -7,10 +7,12 @@ namespace AgVas.Evaluation;
 /// <summary>
 /// A directory of predictions that mirrors a dataset: for a sample with relative path <c>a/b/000.png</c>,
 /// <c>&lt;root&gt;/a/b/000.npy</c> is the continuous map (float16/32/64, [H, W]; leading axes of size 1 are
-/// accepted) and optionally <c>&lt;root&gt;/a/b/000_mask.png</c> the predictor's binary mask (&gt; 0 is anomaly).
-/// A map whose size differs from the ground truth is resized bilinearly as PyTorch's
-/// <c>F.interpolate(mode="bilinear", align_corners=False)</c>; masks are never resized and must match the image.
-/// Maps are evaluated in float32 (float64 maps are rounded).
+/// accepted) and optionally <c>&lt;root&gt;/a/b/000_mask.png</c> the predictor's binary mask (&gt; 0 is anomaly), named by
+/// <see cref="Inference.PredictionFiles"/>' rule (images sharing a stem keep their extension: <c>x.jpg.npy</c>).
+/// A map whose size differs from its image is an error naming the file and both sizes, unless <c>resizeMaps</c>, when
+/// it is resized bilinearly as PyTorch's <c>F.interpolate(mode="bilinear", align_corners=False)</c>; masks are never
+/// resized and must match the image. Maps are evaluated in float32 (float64 maps are rounded). A folder with a run
+/// manifest (<see cref="Inference.PredictionRun"/>) is refused unless that run completed.
 /// </summary>
 public sealed class PredictionDirectory
 {
@@ -19,13 +21,23 @@ public sealed class PredictionDirectory
     /// <summary>How many missing files an error lists.</summary>
     private const int ListedMissing = 5;
 
-    public PredictionDirectory(string root)
+    /// <param name="root">The folder.</param>
+    /// <param name="resizeMaps">Resize maps whose size differs from their image (otherwise such a map is an error).</param>
+    public PredictionDirectory(string root, bool resizeMaps = false)
     {
         if (!Directory.Exists(root)) throw new DataException(root, "prediction directory not found");
+        Inference.PredictionRun.CheckComplete(root);
         Root = Path.GetFullPath(root);
+        ResizeMaps = resizeMaps;
     }
 
     public string Root { get; }
+
+    /// <summary>Whether maps of another size than their image are resized (else refused).</summary>
+    public bool ResizeMaps { get; }
+
+    /// <summary>Output stems by relative image path, for the samples given to <see cref="Check"/> (the naming rule needs them all).</summary>
+    private Dictionary<string, string> _stems = new(StringComparer.Ordinal);
 
     /// <summary>The map file of a sample: its relative path with the extension replaced by <c>.npy</c>.</summary>
     public string MapPath(Sample sample) => Stem(sample) + MapExtension;
@@ -37,6 +49,7 @@ public sealed class PredictionDirectory
     {
         if (Path.IsPathRooted(sample.RelativePath))
             throw new DataException(sample.ImagePath, $"relative path '{sample.RelativePath}' is absolute; predictions cannot mirror it");
+        if (_stems.TryGetValue(sample.RelativePath, out var stem)) return Path.Combine(Root, stem);
         var relative = sample.RelativePath;
         var extension = Path.GetExtension(relative);
         return Path.Combine(Root, relative[..^extension.Length]);
@@ -48,6 +61,8 @@ public sealed class PredictionDirectory
     /// </summary>
     public IouSource Check(IReadOnlyList<Sample> samples)
     {
+        var stems = Inference.PredictionFiles.Stems([.. samples.Select(s => s.RelativePath)]);
+        _stems = samples.Select((s, i) => (s.RelativePath, stems[i])).ToDictionary(x => x.RelativePath, x => x.Item2, StringComparer.Ordinal);
         var missingMaps = samples.Where(s => !File.Exists(MapPath(s))).ToList();
         if (missingMaps.Count > 0) throw Missing(missingMaps, MapPath, "maps", "expected <relative image path without extension>.npy");
         var missingMasks = samples.Where(s => !File.Exists(MaskPath(s))).ToList();
@@ -93,7 +108,7 @@ public sealed class PredictionDirectory
             var sample = samples[i];
             var (width, height) = sizes[i];
             int start = offsets[i], n = offsets[i + 1] - start;
-            LoadMap(MapPath(sample), scores.AsSpan(start, n), width, height);
+            LoadMap(MapPath(sample), scores.AsSpan(start, n), width, height, ResizeMaps ? null : sample.ImagePath);
             var truthSlice = Memory<bool>.Empty;
             if (sample.MaskPaths.Count > 0)
             {
@@ -143,8 +158,9 @@ public sealed class PredictionDirectory
         return result;
     }
 
-    /// <summary>Reads a map into <paramref name="destination"/> ([height, width]), resized if its size differs.</summary>
-    public static void LoadMap(string path, Span<float> destination, int width, int height)
+    /// <summary>Reads a map into <paramref name="destination"/> ([height, width]); a map of another size is resized, or,
+    /// when <paramref name="refuseOtherSizeOf"/> names its image, refused.</summary>
+    public static void LoadMap(string path, Span<float> destination, int width, int height, string? refuseOtherSizeOf = null)
     {
         var rented = Npy.ReadSingle(path, ArrayPool<float>.Shared, out var stored, out var type);
         try
@@ -155,6 +171,9 @@ public sealed class PredictionDirectory
             if (shape.Length != 2 || shape[0] == 0 || shape[1] == 0)
                 throw new DataException(path, $"score map has shape {Npy.FormatShape(stored)}; expected a 2-D map (H, W)");
             int h = shape[0], w = shape[1];
+            if ((w != width || h != height) && refuseOtherSizeOf is not null)
+                throw new DataException(path, $"score map is {w}x{h} (W x H) but its image {refuseOtherSizeOf} is {width}x{height}; " +
+                    "save maps at the image size, or give --resize-maps to resize them bilinearly");
             var scores = rented.AsSpan(0, h * w);
             for (int i = 0; i < scores.Length; i++)
             {

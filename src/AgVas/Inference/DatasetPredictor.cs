@@ -18,9 +18,11 @@ public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecor
 
 /// <summary>
 /// The one prediction-writing path (<c>agvas predict</c>, <c>segment</c>, <c>test</c>, validation during training): segments
-/// every sample and writes the prediction directory that the evaluator reads (<see cref="PredictionFiles"/>), with
-/// overlays on request, plus <c>results.jsonl</c>. An image that cannot be read is recorded as failed and skipped; the
-/// others are processed. With <c>context</c>, the images are segmented with batch or few-shot context
+/// every sample and writes the prediction directory that the evaluator reads (<see cref="PredictionFiles"/>, named by its
+/// rule), with overlays on request, plus <c>results.jsonl</c>, one record per image appended as the image finishes (and
+/// rewritten in dataset order at the end), and the run manifest (<see cref="PredictionRun"/>). An image that cannot be
+/// processed, for whatever reason, is recorded as failed with its path and the reason (any earlier output of it deleted),
+/// and the others go on. With <c>context</c>, the images are segmented with batch or few-shot context
 /// (<see cref="AnomalySegmenter.SegmentBatch"/>, category = <see cref="Sample.Category"/>, ordered by relative path);
 /// without it, one by one, as always.
 /// </summary>
@@ -28,67 +30,107 @@ public static class DatasetPredictor
 {
     /// <summary>Predicts <paramref name="samples"/> into <paramref name="outDir"/> under their relative paths; with
     /// <paramref name="overlays"/> also writes <c>_overlay.png</c> files; with <paramref name="context"/> uses its context
-    /// modes and reports fallbacks to <paramref name="warnings"/>. Progress comes in completion order, the records in dataset order.</summary>
+    /// modes and reports fallbacks to <paramref name="warnings"/>; <paramref name="existing"/> says what to do with a
+    /// folder that is not empty. The folder is checked (writable) before the first image. Progress comes in completion
+    /// order (a resumed image is reported without being predicted again), the records in dataset order.</summary>
     public static PredictSummary Run(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
         IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool overlays = false,
-        ContextOptions? context = null, IProgress<ContextWarning>? warnings = null)
+        ContextOptions? context = null, IProgress<ContextWarning>? warnings = null, ExistingOutput existing = ExistingOutput.Overwrite)
     {
         if (samples.Count == 0) throw new DataException(outDir, "empty dataset: nothing to predict");
-        Directory.CreateDirectory(outDir);
-        if (context is { UsesContext: true }) return RunWithContext(segmenter, samples, outDir, mode, progress, cancellationToken, overlays, context, warnings);
-        var records = new List<PredictionRecord>(samples.Count);
-        var failures = new List<(string, string)>();
-        for (int i = 0; i < samples.Count; i++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var sample = samples[i];
-            try
-            {
-                var image = ImageIO.LoadRgb(sample.ImagePath);
-                var prediction = segmenter.Segment(image, mode);
-                PredictionFiles.WriteMapAndMask(outDir, sample.RelativePath, prediction);
-                if (overlays) PredictionFiles.WriteOverlay(outDir, sample.RelativePath, image, prediction);
-                records.Add(PredictionRecord.Of(sample.RelativePath, prediction));
-            }
-            catch (Exception e) when (e is AgVasException or IOException or UnauthorizedAccessException)
-            {
-                var message = e.Message.ReplaceLineEndings(" ");
-                records.Add(PredictionRecord.Failed(sample.RelativePath, message));
-                failures.Add((sample.ImagePath, message));
-            }
-            progress?.Report(new PredictProgress(i + 1, samples.Count, failures.Count, sample.RelativePath, records[^1]));
-        }
-        PredictionFiles.WriteResults(outDir, records);
-        return new PredictSummary(outDir, records, failures);
-    }
-
-    private static PredictSummary RunWithContext(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode,
-        IProgress<PredictProgress>? progress, CancellationToken cancellationToken, bool overlays, ContextOptions context,
-        IProgress<ContextWarning>? warnings)
-    {
-        var records = new PredictionRecord[samples.Count];
+        var files = PredictionFiles.Stems([.. samples.Select(s => s.RelativePath)]).Select(stem => PredictionFiles.PathsOf(stem, overlays)).ToList();
+        var settings = PredictionRun.Settings.Of(samples, mode, overlays, context);
+        var kept = PredictionRun.Prepare(outDir, existing, settings, files, samples);
+        var records = new PredictionRecord?[samples.Count];
         var failures = new List<(int Index, string Image, string Error)>();
         int done = 0;
-        var items = samples.Select(s => new ContextItem(s.ImagePath, s.Category, s.RelativePath));
-        foreach (var result in segmenter.SegmentBatch(items, context, mode, warnings, cancellationToken))
+        using var results = new ResultsAppender(outDir);
+
+        void Finish(int i, Prediction? prediction, RgbImage? image, Exception? error, string? errorText = null)
         {
-            var sample = samples[result.Index];
-            try
+            var sample = samples[i];
+            if (prediction is not null)
             {
-                if (result.Prediction is not { } prediction) throw new DataException(sample.ImagePath, result.Error ?? "not predicted");
-                PredictionFiles.WriteMapAndMask(outDir, sample.RelativePath, prediction);
-                if (overlays) PredictionFiles.WriteOverlay(outDir, sample.RelativePath, result.Image!, prediction);
-                records[result.Index] = PredictionRecord.Of(sample.RelativePath, prediction);
+                try
+                {
+                    PredictionFiles.Write(outDir, files[i], prediction, image!);
+                    records[i] = PredictionRecord.Of(sample.RelativePath, prediction, files[i]);
+                }
+                catch (Exception e) when (IsPerImage(e)) { error = e; }
             }
-            catch (Exception e) when (e is AgVasException or IOException or UnauthorizedAccessException)
+            if (records[i] is null)
             {
-                var message = result.Error ?? e.Message.ReplaceLineEndings(" ");
-                records[result.Index] = PredictionRecord.Failed(sample.RelativePath, message);
-                failures.Add((result.Index, sample.ImagePath, message));
+                var message = errorText ?? Reason(sample.ImagePath, error);
+                PredictionFiles.Delete(outDir, files[i]);
+                records[i] = PredictionRecord.Failed(sample.RelativePath, message);
+                failures.Add((i, sample.ImagePath, message));
             }
-            progress?.Report(new PredictProgress(++done, samples.Count, failures.Count, sample.RelativePath, records[result.Index]));
+            results.Append(records[i]!);
+            progress?.Report(new PredictProgress(++done, samples.Count, failures.Count, sample.RelativePath, records[i]!));
         }
-        PredictionFiles.WriteResults(outDir, records);
-        return new PredictSummary(outDir, records, failures.OrderBy(f => f.Index).Select(f => (f.Image, f.Error)).ToList());
+
+        foreach (var (i, record) in kept.OrderBy(k => k.Key))
+        {
+            records[i] = record;
+            results.Append(record);
+            progress?.Report(new PredictProgress(++done, samples.Count, failures.Count, samples[i].RelativePath, record));
+        }
+        if (context is { UsesContext: true })
+        {
+            var items = samples.Select(s => new ContextItem(s.ImagePath, s.Category, s.RelativePath));
+            foreach (var result in segmenter.SegmentBatch(items, context, mode, warnings, cancellationToken))
+                Finish(result.Index, result.Prediction, result.Image, null, result.Prediction is null ? result.Error ?? $"{samples[result.Index].ImagePath}: not predicted" : null);
+        }
+        else
+        {
+            for (int i = 0; i < samples.Count; i++)
+            {
+                if (kept.ContainsKey(i)) continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                RgbImage? image = null;
+                Prediction? prediction = null;
+                Exception? error = null;
+                try
+                {
+                    image = ImageIO.LoadRgb(samples[i].ImagePath);
+                    prediction = segmenter.Segment(image, mode);
+                }
+                catch (Exception e) when (IsPerImage(e)) { error = e; }
+                Finish(i, prediction, image, error);
+            }
+        }
+        results.Dispose();
+        PredictionFiles.WriteResults(outDir, records!);
+        int failed = failures.Count;
+        PredictionRun.Finish(outDir, settings, samples.Count - failed, failed);
+        return new PredictSummary(outDir, records!, failures.OrderBy(f => f.Index).Select(f => (f.Image, f.Error)).ToList());
+    }
+
+    /// <summary>Whether <paramref name="e"/> concerns one image only (anything but a cancellation): the run goes on.</summary>
+    private static bool IsPerImage(Exception e) => e is not OperationCanceledException;
+
+    /// <summary>One line naming the image and the problem; an unexpected error (e.g. from libtorch) also names its type.</summary>
+    private static string Reason(string imagePath, Exception? e) => e switch
+    {
+        AgVasException a => a.Message.ReplaceLineEndings(" "),
+        null => $"{imagePath}: not predicted",
+        IOException or UnauthorizedAccessException => $"{imagePath}: {e.Message.ReplaceLineEndings(" ")}",
+        _ => $"{imagePath}: {e.GetType().Name}: {FirstLine(e.Message)}",
+    };
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    /// <summary>Appends each record to <c>results.jsonl</c> as its image finishes, flushed, so a killed run keeps them.</summary>
+    private sealed class ResultsAppender(string outDir) : IDisposable
+    {
+        private readonly StreamWriter _writer = new(Path.Combine(outDir, PredictionFiles.ResultsFile), append: false) { NewLine = "\n" };
+
+        public void Append(PredictionRecord record)
+        {
+            _writer.WriteLine(record.ToJson());
+            _writer.Flush();
+        }
+
+        public void Dispose() => _writer.Dispose();
     }
 }

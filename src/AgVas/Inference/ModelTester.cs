@@ -20,14 +20,15 @@ public static class ModelTester
     public const string PredictionsDir = "predictions";
 
     /// <summary>Predicts <paramref name="samples"/> into <c>&lt;outDir&gt;/predictions</c> and scores them; writes the reports
-    /// when <paramref name="writeReports"/>; <paramref name="context"/> and <paramref name="warnings"/> as in <see cref="DatasetPredictor.Run"/>.</summary>
+    /// when <paramref name="writeReports"/>; <paramref name="context"/>, <paramref name="warnings"/> and <paramref name="existing"/> as in <see cref="DatasetPredictor.Run"/>.</summary>
     public static TestResult Run(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
         IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool writeReports = true,
         IEnumerable<(string Name, IReadOnlyList<string> Categories)>? groups = null, ContextOptions? context = null,
-        IProgress<ContextWarning>? warnings = null)
+        IProgress<ContextWarning>? warnings = null, ExistingOutput existing = ExistingOutput.Overwrite)
     {
         var predictions = Path.Combine(outDir, PredictionsDir);
-        var summary = DatasetPredictor.Run(segmenter, samples, predictions, mode, progress, cancellationToken, context: context, warnings: warnings);
+        var summary = DatasetPredictor.Run(segmenter, samples, predictions, mode, progress, cancellationToken, context: context, warnings: warnings,
+            existing: existing);
         var failed = summary.Failures.Select(f => f.Image).ToHashSet(StringComparer.Ordinal);
         var scored = samples.Where(s => !failed.Contains(s.ImagePath)).ToList();
         if (scored.Count == 0) throw new DataException(predictions, "no image could be predicted: nothing to evaluate");

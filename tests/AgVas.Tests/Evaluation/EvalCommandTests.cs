@@ -26,7 +26,7 @@ public class EvalCommandTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
-        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"]);
+        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--resize-maps", "--out", dir["out"]);
         Assert.True(code == 0, error);
         Assert.Equal("", error);
         Assert.Contains("ORACLE", output);
@@ -37,7 +37,7 @@ public class EvalCommandTests
         Assert.Equal(["categories", "mean"], top.EnumerateObject().Select(p => p.Name));
         string[] metricKeys = ["ap", "auroc", "f1_max", "f1_threshold", "aupro", "iou_ano", "iou_ano_cumulative", "iou_nor", "average", "image_auroc", "image_ap"];
         Assert.Equal(["category_00", "category_01", "category_02"], top.GetProperty("categories").EnumerateObject().Select(p => p.Name));
-        var expected = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"]));
+        var expected = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"], resizeMaps: true));
         foreach (var (category, i) in top.GetProperty("categories").EnumerateObject().Select((c, i) => (c, i)))
         {
             Assert.Equal(["n_images", "n_anomalous", "n_normal", .. metricKeys], category.Value.EnumerateObject().Select(p => p.Name));
@@ -73,7 +73,7 @@ public class EvalCommandTests
     {
         using var dir = new TempDir();
         SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set with { WritePredictedMasks = true });
-        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"]);
+        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--resize-maps");
         Assert.True(code == 0, error);
         Assert.DoesNotContain("ORACLE", output);
         Assert.Contains("predicted masks", output);
@@ -95,7 +95,7 @@ public class EvalCommandTests
         using var dir = new TempDir();
         SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
         breakIt(dir["pred"]);
-        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"]);
+        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--resize-maps", "--out", dir["out"]);
         Assert.NotEqual(0, code);
         Assert.StartsWith("error: ", error);
         Assert.Contains(expected, error);
@@ -109,12 +109,12 @@ public class EvalCommandTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
-        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"],
+        var (code, output, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--resize-maps", "--out", dir["out"],
             "--group", "first=category_00,category_01", "--group", "last=category_02");
         Assert.True(code == 0, error);
         Assert.Contains("mean (first)", output);
 
-        var expected = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"]));
+        var expected = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"], resizeMaps: true));
         using var json = JsonDocument.Parse(File.ReadAllText(dir["out/metrics.json"]));
         var groups = json.RootElement.GetProperty("groups");
         Assert.Equal(["first", "last"], groups.EnumerateObject().Select(p => p.Name));
@@ -139,11 +139,56 @@ public class EvalCommandTests
     {
         using var dir = new TempDir();
         SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
-        var (code, _, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"], "--group", group);
+        var (code, _, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--resize-maps", "--out", dir["out"], "--group", group);
         Assert.Equal(1, code);
         Assert.Contains(expected, error);
         Assert.Contains("manifest.csv", error);
         Assert.False(Directory.Exists(dir["out"]));
+    }
+
+    /// <summary>A map of another size than its image — downscaled, transposed or 1x1 — is refused naming the file and both
+    /// sizes, unless --resize-maps; nothing is written.</summary>
+    [Theory]
+    [InlineData("downscaled")]
+    [InlineData("transposed")]
+    [InlineData("1x1")]
+    public void AWrongShapeMapIsRefusedNamingTheFileUnlessResizeMaps(string kind)
+    {
+        using var dir = new TempDir();
+        var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set with { OddCategoryMapDownscale = 1 });
+        var sample = samples[5];
+        var path = new PredictionDirectory(dir["pred"]).MapPath(sample);
+        var map = Npy.Read(path);
+        Assert.Equal([16, 20], map.Shape);
+        var bad = kind switch
+        {
+            "downscaled" => NpyArray.FromSingle(new float[8 * 10], 8, 10),
+            "transposed" => NpyArray.FromSingle(map.ToSingle(), 20, 16),
+            _ => NpyArray.FromSingle([0.5f], 1, 1),
+        };
+        Npy.Write(path, bad);
+        var (code, _, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"]);
+        Assert.Equal(1, code);
+        Assert.Contains(path, error);
+        Assert.Contains($"is {bad.Shape[1]}x{bad.Shape[0]} (W x H) but its image", error);
+        Assert.Contains("20x16", error);
+        Assert.Contains("--resize-maps", error);
+        Assert.False(Directory.Exists(dir["out"]));
+        (code, _, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--out", dir["out"], "--resize-maps");
+        Assert.True(code == 0, error);
+    }
+
+    [Fact]
+    public void AnInterruptedPredictionRunIsRefused()
+    {
+        using var dir = new TempDir();
+        SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Set);
+        File.WriteAllText(dir["pred/agvas-run.json"], """{"format": "agvas-predictions/1", "status": "running"}""");
+        var (code, _, error) = Run("eval", "--data", dir["data/manifest.csv"], "--pred", dir["pred"], "--resize-maps");
+        Assert.Equal(1, code);
+        Assert.Contains("agvas-run.json", error);
+        Assert.Contains("did not finish", error);
+        Assert.Contains("--resume", error);
     }
 
     [Fact]

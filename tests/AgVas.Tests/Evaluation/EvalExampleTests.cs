@@ -19,7 +19,7 @@ public class EvalExampleTests
         root.Subcommands.Add(EvalCommand.Create());
         var error = new StringWriter();
         int code = root.Parse(["eval", "--data", Path.Combine(repo, "samples/eval-example/manifest.csv"),
-                "--pred", Path.Combine(repo, "samples/eval-example/pred"), "--out", dir.Path])
+                "--pred", Path.Combine(repo, "samples/eval-example/pred"), "--out", dir.Path, "--resize-maps"])
             .Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
         Assert.True(code == 0, error.ToString());
 

@@ -13,7 +13,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         var progress = new List<EvaluationProgress>();
         var fromFiles = new Evaluator().Evaluate(samples, predictions, new SyncProgress(progress));
         Assert.Equal(IouSource.PredictedMasks, fromFiles.IouSource);
@@ -38,7 +38,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small with { WritePredictedMasks = false, Float64Maps = true });
-        var report = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"]));
+        var report = new Evaluator().Evaluate(samples, new PredictionDirectory(dir["pred"], resizeMaps: true));
         Assert.Equal(IouSource.OracleF1Threshold, report.IouSource);
         Assert.All(report.Categories, c => Assert.NotNull(c.Metrics.IouAno));
     }
@@ -48,7 +48,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         File.Delete(predictions.MapPath(samples[0]));
         File.Delete(predictions.MapPath(samples[7]));
         var ex = Assert.Throws<DataException>(() => new Evaluator().Evaluate(samples, predictions));
@@ -62,7 +62,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         File.Delete(predictions.MaskPath(samples[3]));
         var ex = Assert.Throws<DataException>(() => new Evaluator().Evaluate(samples, predictions));
         Assert.Contains("missing prediction masks for 1 image(s)", ex.Message);
@@ -84,7 +84,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         var path = predictions.MapPath(samples[2]);
         Npy.Write(path, map);
         var ex = Assert.Throws<DataException>(() => new Evaluator().Evaluate(samples, predictions));
@@ -98,7 +98,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         var path = predictions.MapPath(samples[0]);
         var map = Npy.Read(path);
         Npy.Write(path, NpyArray.FromSingle(map.ToSingle(), 1, 1, 20, 24));
@@ -110,7 +110,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         var path = predictions.MaskPath(samples[4]);
         ImageIO.SaveMaskPng(new BinaryMask(12, 10), path);
         var ex = Assert.Throws<DataException>(() => new Evaluator().Evaluate(samples, predictions));
@@ -122,7 +122,7 @@ public class PredictionDirectoryTests
     {
         using var dir = new TempDir();
         var samples = SyntheticEvaluationSet.Write(dir["data"], dir["pred"], Small);
-        var predictions = new PredictionDirectory(dir["pred"]);
+        var predictions = new PredictionDirectory(dir["pred"], resizeMaps: true);
         var path = predictions.MapPath(samples[1]);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length - 7)]);

@@ -27,11 +27,13 @@ public static class SamImageTransform
     public static readonly double[] PixelMean = [123.675, 116.28, 103.53];
     public static readonly double[] PixelStd = [58.395, 57.12, 57.375];
 
-    /// <summary>The resized (h, w) for an image of the given size: scale = target / max(h, w), rounded half up.</summary>
+    /// <summary>The resized (h, w) for an image of the given size: scale = target / max(h, w), rounded half up, and at
+    /// least 1 (AG-VAS: SAM's rounding gives 0 for a side under half a pixel after scaling, e.g. 6000x2 at 1024; a 0-pixel
+    /// resize is an error in libtorch, so any image with at least one pixel keeps at least one row and column).</summary>
     public static (int Height, int Width) ResizedSize(int height, int width, int target)
     {
         double scale = (double)target / Math.Max(height, width);
-        return ((int)(height * scale + 0.5), (int)(width * scale + 0.5));
+        return (Math.Max(1, (int)(height * scale + 0.5)), Math.Max(1, (int)(width * scale + 0.5)));
     }
 
     /// <param name="image">[B, 3, H, W] float RGB on the 0–255 scale</param>
