@@ -11,7 +11,8 @@ namespace AgVas.Cli.Commands;
 /// <c>agvas train --config &lt;file.yaml&gt; [--out &lt;dir&gt;] [--resume]</c>: trains AG-VAS (docs/design.md §8). Shows a progress bar
 /// with the loss parts, throughput, MFU and ETA; writes <c>train_log.jsonl</c>, checkpoints under <c>checkpoints/</c>,
 /// the final model in <c>final/</c> and <c>loss.png</c>. Ctrl-C stops between steps (exit 130); <c>--resume</c>
-/// continues from the last checkpoint. Exit codes: 0 done; 1 bad config, data or checkpoint; 130 cancelled.
+/// continues from the last checkpoint (an error when there is none); a folder that already holds a run is refused unless
+/// <c>--resume</c> or <c>--overwrite</c> (which deletes that run's outputs first). Exit codes: 0 done; 1 bad config, data or checkpoint; 130 cancelled.
 /// </summary>
 internal static class TrainCommand
 {
@@ -20,9 +21,10 @@ internal static class TrainCommand
         var config = new Option<string>("--config") { Description = "Training config (YAML)", Required = true };
         var output = new Option<string?>("--out") { Description = "Run directory (default: output.dir of the config, relative to it)" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run directory's last checkpoint" };
-        var command = new Command("train", "Train AG-VAS from a config") { config, output, resume };
+        var overwrite = new Option<bool>("--overwrite") { Description = "The run directory may hold a run: delete its checkpoints, final model, log and data, and start again" };
+        var command = new Command("train", "Train AG-VAS from a config") { config, output, resume, overwrite };
         command.Subcommands.Add(CreateExport());
-        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(config), parse.GetValue(output), parse.GetValue(resume),
+        command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(config), parse.GetValue(output), parse.GetValue(resume), parse.GetValue(overwrite),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
@@ -89,7 +91,7 @@ internal static class TrainCommand
         return command;
     }
 
-    private static int Run(string configPath, string? outDir, bool resume, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    private static int Run(string configPath, string? outDir, bool resume, bool overwrite, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
@@ -97,6 +99,7 @@ internal static class TrainCommand
             var config = TrainingConfigLoader.Load(configPath);
             var configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
             var runDir = TrainingSetup.RunDirectory(config, configDir, outDir);
+            Trainer.PrepareRunDirectory(runDir, resume, overwrite);
             var data = TrainingSetup.Mixture(config, configDir, runDir);
             using var model = TrainingSetup.CreateModel(config, configDir);
             var validator = TrainingSetup.Validator(config, configDir, runDir);

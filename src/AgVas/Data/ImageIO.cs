@@ -12,7 +12,10 @@ namespace AgVas.Data;
 /// Two extensions keep information PIL's 8-bit conversion would lose: a 16-bit PNG is binarised on its 16-bit
 /// luminance (<c>&gt; 0</c>, or <c>&gt;= 128·257</c> for <see cref="MaskRule.AtLeast128"/>), and in a palette PNG a
 /// non-zero palette index counts as <c>&gt; 0</c> even when its palette colour is black (VisA stores class ids).
-/// EXIF orientation is not applied: masks are stored in the image's stored orientation, and so are the pixels we return.
+/// The format is found from the content, never from the file name; a file whose content is no supported format, a
+/// truncated file of any format (including a JPEG or GIF that a lenient decoder would finish in grey) and an image of
+/// more than <see cref="MaxPixels"/> pixels are errors. EXIF orientation is applied to images and masks alike (each
+/// file's own tag; <c>ReadSize</c> gives the oriented size), so a mask always lies over its image as displayed.
 /// </remarks>
 public static class ImageIO
 {
@@ -33,7 +36,7 @@ public static class ImageIO
     /// <summary>Decodes an image held in memory; <paramref name="nameForErrors"/> names it in errors.</summary>
     public static RgbImage LoadRgb(byte[] bytes, string nameForErrors)
     {
-        using var bitmap = DecodeRgba(bytes, nameForErrors);
+        using var bitmap = DecodeRgba(bytes, nameForErrors, out var origin);
         var rgb = new byte[bitmap.Width * bitmap.Height * 3];
         var rgba = bitmap.GetPixelSpan();
         for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
@@ -42,7 +45,8 @@ public static class ImageIO
             rgb[j + 1] = rgba[i + 1];
             rgb[j + 2] = rgba[i + 2];
         }
-        return new RgbImage(bitmap.Width, bitmap.Height, rgb);
+        var (w, h, pixels) = Orient(bitmap.Width, bitmap.Height, rgb, 3, origin);
+        return new RgbImage(w, h, pixels);
     }
 
     /// <summary>Loads a mask file and binarises it by <paramref name="rule"/> (see the class remarks for luminance).</summary>
@@ -55,13 +59,53 @@ public static class ImageIO
     /// <summary>Loads a mask held in memory and binarises it by <paramref name="rule"/>.</summary>
     public static BinaryMask LoadMask(byte[] bytes, string nameForErrors, MaskRule rule = MaskRule.GreaterThanZero)
     {
-        if (PngSamples.HasSignature(bytes)) return Binarise(PngSamples.Decode(bytes, nameForErrors, MaxPixels), rule);
-        using var bitmap = DecodeRgba(bytes, nameForErrors);
+        if (PngSamples.HasSignature(bytes))
+        {
+            var mask = Binarise(PngSamples.Decode(bytes, nameForErrors, MaxPixels), rule);
+            using var codec = CreateCodec(bytes, nameForErrors); // a PNG may carry an eXIf orientation too
+            return OrientMask(mask, codec.EncodedOrigin);
+        }
+        using var bitmap = DecodeRgba(bytes, nameForErrors, out var origin);
         var rgba = bitmap.GetPixelSpan();
         var data = new bool[bitmap.Width * bitmap.Height];
         for (int p = 0; p < data.Length; p++)
             data[p] = Passes(Luma(rgba[4 * p], rgba[4 * p + 1], rgba[4 * p + 2]) * 257, rule);
-        return new BinaryMask(bitmap.Width, bitmap.Height, data);
+        return OrientMask(new BinaryMask(bitmap.Width, bitmap.Height, data), origin);
+    }
+
+    private static BinaryMask OrientMask(BinaryMask mask, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default) return mask;
+        var bytes = Array.ConvertAll(mask.Data, b => b ? (byte)1 : (byte)0);
+        var (w, h, oriented) = Orient(mask.Width, mask.Height, bytes, 1, origin);
+        return new BinaryMask(w, h, Array.ConvertAll(oriented, b => b != 0));
+    }
+
+    /// <summary>Applies an EXIF orientation to interleaved pixels ([height, width, channels]): the stored image turned
+    /// upright as a viewer shows it. Returns the upright size and pixels.</summary>
+    internal static (int Width, int Height, byte[] Pixels) Orient(int width, int height, byte[] pixels, int channels, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default) return (width, height, pixels);
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int ow = swap ? height : width, oh = swap ? width : height;
+        var result = new byte[pixels.Length];
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+            {
+                // The stored pixel shown at (x, y) of the upright image.
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (width - 1 - x, y),            // 2: mirrored horizontally
+                    SKEncodedOrigin.BottomRight => (width - 1 - x, height - 1 - y), // 3: rotated 180°
+                    SKEncodedOrigin.BottomLeft => (x, height - 1 - y),         // 4: mirrored vertically
+                    SKEncodedOrigin.LeftTop => (y, x),                         // 5: transposed
+                    SKEncodedOrigin.RightTop => (y, height - 1 - x),           // 6: rotated 90° clockwise to view
+                    SKEncodedOrigin.RightBottom => (width - 1 - y, height - 1 - x), // 7: transverse
+                    _ => (width - 1 - y, x),                                   // 8 (LeftBottom): rotated 90° counter-clockwise to view
+                };
+                Buffer.BlockCopy(pixels, (sy * width + sx) * channels, result, (y * ow + x) * channels, channels);
+            }
+        return (ow, oh, result);
     }
 
     /// <summary>
@@ -85,16 +129,25 @@ public static class ImageIO
     public static ImageSize ReadSize(string path)
     {
         CheckFile(path);
-        using var codec = SKCodec.Create(path, out var result) ?? throw NotAnImage(path, result);
-        return new ImageSize(codec.Info.Width, codec.Info.Height);
+        var head = new byte[SignatureBytes];
+        int n;
+        using (var file = File.OpenRead(path)) n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        using var codec = SKCodec.Create(path, out var result) ?? throw NotAnImage(path, result, head.AsSpan(0, n));
+        return UprightSize(codec);
     }
 
     /// <summary>Reads the pixel size of an image held in memory, without decoding the pixels.</summary>
     public static ImageSize ReadSize(byte[] bytes, string nameForErrors)
     {
         using var codec = CreateCodec(bytes, nameForErrors);
-        return new ImageSize(codec.Info.Width, codec.Info.Height);
+        return UprightSize(codec);
     }
+
+    /// <summary>The size as displayed: width and height swapped by an EXIF orientation that turns the image by 90°.</summary>
+    private static ImageSize UprightSize(SKCodec codec) =>
+        codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom
+            ? new ImageSize(codec.Info.Height, codec.Info.Width)
+            : new ImageSize(codec.Info.Width, codec.Info.Height);
 
     internal static DataException SizeMismatch(string maskPath, ImageSize maskSize, string imagePath, ImageSize imageSize) =>
         new(maskPath, $"mask is {maskSize} but its image {imagePath} is {imageSize}");
@@ -145,12 +198,18 @@ public static class ImageIO
         return new BinaryMask(png.Width, png.Height, data);
     }
 
-    private static SKBitmap DecodeRgba(byte[] bytes, string name)
+    private static SKBitmap DecodeRgba(byte[] bytes, string name, out SKEncodedOrigin origin)
     {
         using var codec = CreateCodec(bytes, name);
+        origin = codec.EncodedOrigin;
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
         var status = codec.GetPixels(info, bitmap.GetPixels());
+        if (status == SKCodecResult.Success && MissingEnd(bytes, codec.EncodedFormat) is { } missing)
+        {
+            bitmap.Dispose();
+            throw new DataException(name, $"truncated {codec.EncodedFormat} image ({missing})");
+        }
         if (status == SKCodecResult.Success) return bitmap;
         bitmap.Dispose();
         throw status switch
@@ -161,6 +220,42 @@ public static class ImageIO
         };
     }
 
+    /// <summary>
+    /// What a decoder reported as complete lacks at its end, or null. Skia's JPEG decoder fills the rows a truncated
+    /// progressive JPEG never reached with grey and reports success, and its GIF decoder does the same for a cut frame:
+    /// a JPEG must end its last scan with the EOI marker (FF D9; an EXIF thumbnail's EOI comes before the main scans),
+    /// a GIF with its trailer (3B), and a PNG must hold its IEND chunk.
+    /// </summary>
+    private static string? MissingEnd(byte[] bytes, SKEncodedImageFormat format)
+    {
+        var b = bytes.AsSpan();
+        switch (format)
+        {
+            case SKEncodedImageFormat.Jpeg:
+                int lastScan = b.LastIndexOf([(byte)0xFF, (byte)0xDA]);
+                return b.LastIndexOf([(byte)0xFF, (byte)0xD9]) > lastScan ? null : "no end-of-image marker after the last scan";
+            case SKEncodedImageFormat.Gif:
+                return b.LastIndexOf((byte)0x3B) > 12 ? null : "no GIF trailer";
+            case SKEncodedImageFormat.Png:
+                return b.IndexOf("IEND"u8) > 0 ? null : "no IEND chunk";
+            default:
+                return null;
+        }
+    }
+
+    private const int SignatureBytes = 16;
+
+    /// <summary>The formats Skia decodes, by their leading bytes (the content decides, never the file name).</summary>
+    private static string? FormatOf(ReadOnlySpan<byte> head) =>
+        head.StartsWith([(byte)0x89, (byte)'P', (byte)'N', (byte)'G']) ? "PNG"
+        : head.StartsWith([(byte)0xFF, (byte)0xD8, (byte)0xFF]) ? "JPEG"
+        : head.StartsWith("GIF87a"u8) || head.StartsWith("GIF89a"u8) ? "GIF"
+        : head.StartsWith("BM"u8) ? "BMP"
+        : head.StartsWith("RIFF"u8) && head.Length >= 12 && head[8..12].SequenceEqual("WEBP"u8) ? "WebP"
+        : head.StartsWith([(byte)0, (byte)0, (byte)1, (byte)0]) || head.StartsWith([(byte)0, (byte)0, (byte)2, (byte)0]) ? "ICO"
+        : head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8) ? "HEIF/AVIF"
+        : null;
+
     private static SKCodec CreateCodec(byte[] bytes, string name)
     {
         if (bytes.Length == 0) throw new DataException(name, "empty file (0 bytes)");
@@ -170,7 +265,7 @@ public static class ImageIO
         if (codec is null)
         {
             stream.Dispose();
-            throw NotAnImage(name, result);
+            throw NotAnImage(name, result, bytes.AsSpan(0, Math.Min(bytes.Length, SignatureBytes)));
         }
         if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
         {
@@ -181,11 +276,21 @@ public static class ImageIO
         return codec;
     }
 
-    private static DataException NotAnImage(string name, SKCodecResult result) => result switch
+    private static DataException NotAnImage(string name, SKCodecResult result, ReadOnlySpan<byte> head) => FormatOf(head) switch
     {
-        SKCodecResult.IncompleteInput => new DataException(name, "truncated image (header incomplete)"),
-        _ => new DataException(name, $"not a readable image: unknown or corrupt format ({result})"),
+        null => new DataException(name, $"not a readable image: the content is no supported format (PNG, JPEG, GIF, BMP, WebP, ICO; it starts with {Describe(head)})"),
+        var format when result == SKCodecResult.IncompleteInput => new DataException(name, $"truncated {format} image (header incomplete)"),
+        var format => new DataException(name, $"not a readable image: corrupt {format} header ({result})"),
     };
+
+    /// <summary>The first bytes as hex, with their text when printable ("68 65 6C 6C 6F 'hello'").</summary>
+    private static string Describe(ReadOnlySpan<byte> head)
+    {
+        var first = head[..Math.Min(head.Length, 8)];
+        var hex = Convert.ToHexString(first).Chunk(2).Select(c => new string(c));
+        bool printable = first.Length > 0 && first.ToArray().All(b => b is >= 0x20 and < 0x7F);
+        return string.Join(' ', hex) + (printable ? $" '{System.Text.Encoding.ASCII.GetString(first)}'" : "");
+    }
 
     private static void CheckFile(string path)
     {

@@ -40,6 +40,39 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
 
     public static string FinalDirectory(string runDir) => Path.Combine(runDir, "final");
 
+    /// <summary>What a run writes in its folder (besides the data it synthesizes), so that a new run can be told from a re-run.</summary>
+    private static string[] RunFiles(string runDir) =>
+    [
+        TrainingCheckpoint.Directory(runDir), FinalDirectory(runDir), Path.Combine(runDir, TrainingLog.FileName),
+        Path.Combine(runDir, LossPlot.FileName), Path.Combine(runDir, SegmentationValidator.DirectoryName), Path.Combine(runDir, TrainingSetup.DataDirectory),
+    ];
+
+    /// <summary>
+    /// Checks <paramref name="runDir"/> before any work: <paramref name="resume"/> needs a checkpoint there; otherwise a
+    /// folder that holds a run is refused unless <paramref name="overwrite"/>, which deletes that run's checkpoints, final
+    /// model, log, plot, validation outputs and synthesized data (nothing else) so that the new run starts clean.
+    /// </summary>
+    public static void PrepareRunDirectory(string runDir, bool resume, bool overwrite)
+    {
+        if (resume && overwrite) throw new ConfigException(runDir, "give --resume or --overwrite, not both");
+        if (resume)
+        {
+            if (TrainingCheckpoint.Latest(runDir) is null)
+                throw new ConfigException(runDir, $"nothing to resume: no checkpoint in {TrainingCheckpoint.Directory(runDir)} (start the run without --resume)");
+            return;
+        }
+        var existing = RunFiles(runDir).Where(p => File.Exists(p) || Directory.Exists(p)).ToList();
+        if (existing.Count == 0) return;
+        if (!overwrite)
+            throw new ConfigException(runDir, $"the folder holds a training run ({Path.GetFileName(existing[0])}): give --resume to continue it, " +
+                "--overwrite to start again, or another --out");
+        foreach (var path in existing)
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else File.Delete(path);
+        }
+    }
+
     public TrainingResult Run(bool resume, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(runDir);
@@ -51,7 +84,7 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
         var content = TrainingCheckpoint.Content(config.Output.Save);
 
         int start = 0;
-        var checkpoint = resume ? TrainingCheckpoint.Latest(runDir) : null;
+        var checkpoint = resume ? TrainingCheckpoint.Latest(runDir) ?? throw new ConfigException(runDir, "nothing to resume: no checkpoint") : null;
         if (checkpoint is not null)
         {
             var state = TrainingCheckpoint.Restore(checkpoint, model, optimizer);

@@ -28,8 +28,17 @@ public sealed class TrainerTests : IDisposable
     internal static DataMixture Blobs(TrainingConfig config) =>
         TrainingSetup.Mixture(config with { Data = config.Data with { Sources = [new DataSourceConfig { Path = BlobDataset.Value }] } }, "/", "/nonexistent-run");
 
+    /// <summary>Written once per test process, deleted when the process exits (it used to stay in the temp folder).</summary>
     private static readonly Lazy<string> BlobDataset = new(() =>
-        new BlobSource(64, 48, 5).WriteMvtec(Directory.CreateTempSubdirectory("agvas-blobs-").FullName));
+    {
+        var root = Directory.CreateTempSubdirectory("agvas-blobs-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (IOException) { }
+        };
+        return new BlobSource(64, 48, 5).WriteMvtec(root);
+    });
 
     private static TrainingResult Train(TrainingConfig config, TinyConvSegmenter model, string run, bool resume = false,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default) =>
