@@ -101,23 +101,24 @@ internal static class ModelCommand
         command.Options.Add(json);
         command.SetAction(parse =>
         {
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             var presetName = parse.GetValue(preset);
             var dirs = parse.GetValue(model) ?? [];
             if (presetName is null && dirs.Length == 0)
             {
-                Console.Error.WriteLine("error: give --preset <name> or --model <dir>");
+                stderr.WriteLine("error: give --preset <name> or --model <dir>");
                 return PredictCommand.ExitError;
             }
             try
             {
                 var components = Summarise(presetName ?? "ov-0.5b", dirs);
-                if (parse.GetValue(json)) Console.WriteLine(ToJson(components));
-                else PrintTable(components);
+                if (parse.GetValue(json)) stdout.WriteLine(ToJson(components));
+                else PrintTable(PredictCommand.Console(stdout), components);
                 return 0;
             }
-            catch (Exception e) when (e is AgVasException)
+            catch (Exception e) when (PredictCommand.IsUserError(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
+                stderr.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
                 return PredictCommand.ExitError;
             }
         });
@@ -133,7 +134,16 @@ internal static class ModelCommand
             if (modelDirs.Count > 1)
                 throw new CheckpointException(ours[0], "an AG-VAS model directory describes the whole model: give it alone to --model");
             var config = AgVasModelDirectory.CheckFiles(ours[0]);
-            return [.. VisionParameterCounts.Compute(config.Vision), .. LlmParameterCounts.Compute(config.Llm, config.Lora)];
+            List<KeyValuePair<string, ParameterCount>> counts = [.. VisionParameterCounts.Compute(config.Vision), .. LlmParameterCounts.Compute(config.Llm, config.Lora)];
+            // The header was checked; the tensors must also hold at least the parameters described (all but the frozen
+            // ResNet-18 backbone, which comes from NuGet's ONNX file, not from model.safetensors).
+            var weights = Path.Combine(ours[0], AgVasModelDirectory.WeightsFileName);
+            using var source = TensorSource.Open(weights);
+            long values = source.Names.Sum(n => source.Shape(n).Aggregate(1L, (a, d) => a * d));
+            long parameters = counts.Where(c => c.Key != VisionParameterCounts.Backbone).Sum(c => c.Value.Total);
+            if (values < parameters)
+                throw new CheckpointException(weights, $"holds {values:N0} values, fewer than the {parameters:N0} parameters {AgVasModelDirectory.ConfigFileName} describes (weights of another model?)");
+            return counts;
         }
         foreach (var d in modelDirs.Where(d => Directory.Exists(d) && !File.Exists(Path.Combine(d, LlavaOnevisionCheckpoint.ConfigFileName))))
             throw new CheckpointException(d, $"neither {AgVasModelDirectory.ConfigFileName} (an AG-VAS model directory) nor " +
@@ -181,11 +191,11 @@ internal static class ModelCommand
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void PrintTable(IReadOnlyList<KeyValuePair<string, ParameterCount>> components)
+    private static void PrintTable(IAnsiConsole console, IReadOnlyList<KeyValuePair<string, ParameterCount>> components)
     {
         var table = new Table().AddColumn("component").AddColumn(new TableColumn("total").RightAligned()).AddColumn(new TableColumn("trainable").RightAligned());
         foreach (var (name, count) in components) table.AddRow(name, $"{count.Total:N0}", $"{count.Trainable:N0}");
         table.AddRow("[bold]all[/]", $"[bold]{components.Sum(c => c.Value.Total):N0}[/]", $"[bold]{components.Sum(c => c.Value.Trainable):N0}[/]");
-        AnsiConsole.Write(table);
+        console.Write(table);
     }
 }

@@ -114,8 +114,7 @@ internal static class SegmentCommand
             else if (Directory.Exists(full))
             {
                 var folder = new DirectoryInfo(full).Name;
-                foreach (var file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories)
-                             .Where(f => Datasets.ImageExtensions.Contains(Path.GetExtension(f)) && !Path.GetFileName(f).StartsWith('.'))
+                foreach (var file in Datasets.FilesUnder(full).Where(f => Datasets.ImageExtensions.Contains(Path.GetExtension(f)))
                              .Order(StringComparer.Ordinal))
                     Add(file, $"{folder}/{Path.GetRelativePath(full, file).Replace(Path.DirectorySeparatorChar, '/')}");
             }

@@ -101,7 +101,7 @@ internal static class TrainCommand
             var runDir = TrainingSetup.RunDirectory(config, configDir, outDir);
             Trainer.PrepareRunDirectory(runDir, resume, overwrite);
             var data = TrainingSetup.Mixture(config, configDir, runDir);
-            using var model = TrainingSetup.CreateModel(config, configDir);
+            using var model = CreateModel(config, configDir, configPath);
             var validator = TrainingSetup.Validator(config, configDir, runDir);
             console.MarkupLine($"training [bold]{Markup.Escape(config.Model.Base ?? config.Model.Preset)}[/] for {config.Steps} steps " +
                 $"({config.Optim.BatchSize}×{config.Optim.GradAccum} examples per step) into {Markup.Escape(runDir)}");
@@ -132,6 +132,16 @@ internal static class TrainCommand
         {
             stderr.WriteLine("error: cancelled (rerun with --resume to continue from the last checkpoint)");
             return PredictCommand.ExitCancelled;
+        }
+    }
+
+    /// <summary>The model of the config; an error about a config field (not a file) names the config file too.</summary>
+    private static AgVasTrainingModel CreateModel(TrainingConfig config, string configDir, string configPath)
+    {
+        try { return TrainingSetup.CreateModel(config, configDir); }
+        catch (ConfigException e) when (!File.Exists(e.File) && !Directory.Exists(e.File))
+        {
+            throw new ConfigException(configPath, $"{e.File}: {e.Problem}", e);
         }
     }
 

@@ -6,9 +6,35 @@ namespace AgVas.Data;
 /// </summary>
 public static class Datasets
 {
+    /// <summary>The files under <paramref name="root"/>, recursively, skipping names that start with '.' and folders
+    /// that cannot be read. Symbolic links are followed, but each real folder is entered once, so a link loop ends.</summary>
+    public static IEnumerable<string> FilesUnder(string root)
+    {
+        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0 };
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<(string Path, string Real)>();
+        pending.Push((root, RealPath(root, Path.GetFullPath(root))));
+        while (pending.Count > 0)
+        {
+            var (dir, real) = pending.Pop();
+            if (!seen.Add(real)) continue;
+            foreach (var file in Directory.EnumerateFiles(dir, "*", options))
+                if (!Path.GetFileName(file).StartsWith('.')) yield return file;
+            foreach (var sub in Directory.EnumerateDirectories(dir, "*", options))
+                if (!Path.GetFileName(sub).StartsWith('.')) pending.Push((sub, RealPath(sub, Path.Combine(real, Path.GetFileName(sub)))));
+        }
+    }
+
+    /// <summary>Where a folder really is: its link's final target if it is a symbolic link, else <paramref name="fallback"/>.</summary>
+    private static string RealPath(string dir, string fallback)
+    {
+        try { return new DirectoryInfo(dir).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? fallback; }
+        catch (IOException) { return fallback; }
+    }
+
     /// <summary>Image file extensions a folder scan picks up (case-insensitive).</summary>
     public static readonly IReadOnlySet<string> ImageExtensions =
-        new HashSet<string>([".png", ".jpg", ".jpeg", ".bmp", ".webp"], StringComparer.OrdinalIgnoreCase);
+        new HashSet<string>([".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Reads a dataset. <paramref name="path"/> is a folder (MVTec root or category, VisA root, a folder holding

@@ -17,9 +17,8 @@ internal static class ImageFolderReader
             return [new Sample(path, Path.GetFileName(path), RootCategory, false, [], MaskRule.GreaterThanZero, null, null)];
         }
         var source = Path.GetFileName(path);
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden, IgnoreInaccessible = true };
-        return Directory.EnumerateFiles(path, "*", options)
-            .Where(f => Datasets.IsImageFile(f) && !Datasets.Relative(path, f).Split('/').Any(part => part.StartsWith('.')))
+        return Datasets.FilesUnder(path)
+            .Where(Datasets.IsImageFile)
             .Order(StringComparer.Ordinal)
             .Select(f =>
             {

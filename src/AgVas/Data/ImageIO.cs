@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SkiaSharp;
 
 namespace AgVas.Data;
@@ -224,7 +225,7 @@ public static class ImageIO
     /// What a decoder reported as complete lacks at its end, or null. Skia's JPEG decoder fills the rows a truncated
     /// progressive JPEG never reached with grey and reports success, and its GIF decoder does the same for a cut frame:
     /// a JPEG must end its last scan with the EOI marker (FF D9; an EXIF thumbnail's EOI comes before the main scans),
-    /// a GIF with its trailer (3B), and a PNG must hold its IEND chunk.
+    /// a GIF with its trailer (3B), a PNG must hold its whole IEND chunk and a WebP the bytes its RIFF header announces.
     /// </summary>
     private static string? MissingEnd(byte[] bytes, SKEncodedImageFormat format)
     {
@@ -235,9 +236,15 @@ public static class ImageIO
                 int lastScan = b.LastIndexOf([(byte)0xFF, (byte)0xDA]);
                 return b.LastIndexOf([(byte)0xFF, (byte)0xD9]) > lastScan ? null : "no end-of-image marker after the last scan";
             case SKEncodedImageFormat.Gif:
-                return b.LastIndexOf((byte)0x3B) > 12 ? null : "no GIF trailer";
+                // The trailer follows a block terminator; zero padding after it is tolerated.
+                int last = b.LastIndexOfAnyExcept((byte)0);
+                return last > 0 && b[last] == 0x3B && b[last - 1] == 0 ? null : "no GIF trailer";
             case SKEncodedImageFormat.Png:
-                return b.IndexOf("IEND"u8) > 0 ? null : "no IEND chunk";
+                int end = b.LastIndexOf("IEND"u8);
+                return end > 0 && end + 8 <= b.Length ? null : "no complete IEND chunk";
+            case SKEncodedImageFormat.Webp:
+                long riff = b.Length >= 8 ? BinaryPrimitives.ReadUInt32LittleEndian(b[4..]) : long.MaxValue;
+                return 8 + riff <= b.Length ? null : $"the RIFF header announces {8 + riff} bytes, the file has {b.Length}";
             default:
                 return null;
         }

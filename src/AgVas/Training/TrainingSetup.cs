@@ -125,7 +125,7 @@ public static class TrainingSetup
         }
         catch (Modeling.ModelConfigException e)
         {
-            throw new ConfigException("model.preset", e.Message, e);
+            throw new ConfigException("model.preset", e.Problem, e);
         }
     }
 }
