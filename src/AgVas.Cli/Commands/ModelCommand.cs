@@ -197,5 +197,7 @@ internal static class ModelCommand
         foreach (var (name, count) in components) table.AddRow(name, $"{count.Total:N0}", $"{count.Trainable:N0}");
         table.AddRow("[bold]all[/]", $"[bold]{components.Sum(c => c.Value.Total):N0}[/]", $"[bold]{components.Sum(c => c.Value.Trainable):N0}[/]");
         console.Write(table);
+        console.MarkupLine("[grey]trainable: what the paper's policy trains in a loaded model (LoRA, heads, projector, the anchors' rows); " +
+            "a training config with model.trainable: all trains every stored weight (see the model card)[/]");
     }
 }
