@@ -132,7 +132,7 @@ internal static class ModelCommand
         if (ours.Count > 0)
         {
             if (modelDirs.Count > 1)
-                throw new CheckpointException(ours[0], "an AG-VAS model directory describes the whole model: give it alone to --model");
+                throw new CheckpointException(Path.Combine(ours[0], AgVasModelDirectory.ConfigFileName), "an AG-VAS model directory describes the whole model: give it alone to --model");
             var config = AgVasModelDirectory.CheckFiles(ours[0]);
             List<KeyValuePair<string, ParameterCount>> counts = [.. VisionParameterCounts.Compute(config.Vision), .. LlmParameterCounts.Compute(config.Llm, config.Lora)];
             // The header was checked; the tensors must also hold at least the parameters described (all but the frozen

@@ -61,7 +61,11 @@ public static class DatasetPredictor
             if (records[i] is null)
             {
                 var message = errorText ?? Reason(sample.ImagePath, error);
-                PredictionFiles.Delete(outDir, files[i]);
+                try { PredictionFiles.Delete(outDir, files[i]); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    message += $" (and its earlier outputs could not be deleted: {e.Message})";
+                }
                 records[i] = PredictionRecord.Failed(sample.RelativePath, message);
                 failures.Add((i, sample.ImagePath, message));
             }

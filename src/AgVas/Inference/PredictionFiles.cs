@@ -186,7 +186,7 @@ public static class PredictionFiles
     public static void Delete(string outDir, PredictionPaths files)
     {
         foreach (var f in new[] { files.Map, files.Mask, files.Overlay })
-            if (f is not null) File.Delete(Path.Combine(outDir, f));
+            if (f is not null && File.Exists(Path.Combine(outDir, f))) File.Delete(Path.Combine(outDir, f));
     }
 
     /// <summary>Writes <c>results.jsonl</c> (one line per record, in order), atomically.</summary>

@@ -158,7 +158,7 @@ public static class PredictionRun
     {
         var root = Path.GetFullPath(outDir) + Path.DirectorySeparatorChar;
         foreach (var f in new[] { files.Map, files.Mask, files.Overlay })
-            if (f is not null && Path.GetFullPath(Path.Combine(outDir, f)) is var full && full.StartsWith(root, StringComparison.Ordinal))
+            if (f is not null && Path.GetFullPath(Path.Combine(outDir, f)) is var full && full.StartsWith(root, StringComparison.Ordinal) && File.Exists(full))
                 File.Delete(full);
     }
 

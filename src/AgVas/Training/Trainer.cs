@@ -84,7 +84,9 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
         var content = TrainingCheckpoint.Content(config.Output.Save);
 
         int start = 0;
-        var checkpoint = resume ? TrainingCheckpoint.Latest(runDir) ?? throw new ConfigException(runDir, "nothing to resume: no checkpoint") : null;
+        var checkpoint = resume
+            ? TrainingCheckpoint.Latest(runDir) ?? throw new ConfigException(runDir, $"nothing to resume: no checkpoint in {TrainingCheckpoint.Directory(runDir)}")
+            : null;
         if (checkpoint is not null)
         {
             var state = TrainingCheckpoint.Restore(checkpoint, model, optimizer);

@@ -99,10 +99,13 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
-    public void ResumeWithoutACheckpointStartsFresh()
+    public void ResumeWithoutACheckpointIsAnError()
     {
         using var model = new TinyConvSegmenter(1);
-        Assert.Equal(0, Train(Config(2, 0), model, dir, resume: true).ResumedFromStep);
+        var e = Assert.Throws<ConfigException>(() => Train(Config(2, 0), model, dir, resume: true));
+        Assert.Contains("nothing to resume", e.Message);
+        Assert.Contains(TrainingCheckpoint.Directory(dir), e.Message);
+        Assert.False(File.Exists(Path.Combine(dir, TrainingLog.FileName)));
     }
 
     [Fact]
