@@ -79,10 +79,13 @@ public sealed partial class AnomalySegmenter
                         yield return new BatchPrediction(x.Item, x.Index, null, null, source, error);
                         continue;
                     }
-                    using var descriptors = PatchDescriptors.Compute(image, options.Normals!.Descriptors);
-                    float[] context;
-                    using (var scores = memory!.Score(descriptors)) context = ContextMap(descriptors, scores, options.Normals.Descriptors);
-                    yield return Fused(x, image, context, source, options, mode);
+                    yield return Guarded(x, source, () =>
+                    {
+                        using var descriptors = PatchDescriptors.Compute(image, options.Normals!.Descriptors);
+                        float[] context;
+                        using (var scores = memory!.Score(descriptors)) context = ContextMap(descriptors, scores, options.Normals.Descriptors);
+                        return Fused(x, image, context, source, options, mode);
+                    });
                 }
                 break;
             case ContextSource.Batch:
@@ -108,9 +111,24 @@ public sealed partial class AnomalySegmenter
                     cancellationToken.ThrowIfCancellationRequested();
                     if (!TryLoad(x.Item, out var image, out var error))
                         yield return new BatchPrediction(x.Item, x.Index, null, null, source, error);
-                    else yield return new BatchPrediction(x.Item, x.Index, Segment(image, mode), image, source, null);
+                    else yield return Guarded(x, source, () => new BatchPrediction(x.Item, x.Index, Segment(image, mode), image, source, null));
                 }
                 break;
+        }
+    }
+
+    /// <summary>Runs <paramref name="predict"/> for one image; any failure but a cancellation becomes that image's error
+    /// (naming it), so one image never stops the batch.</summary>
+    private static BatchPrediction Guarded((ContextItem Item, int Index) x, ContextSource source, Func<BatchPrediction> predict)
+    {
+        try
+        {
+            return predict();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var reason = e is AgVasException ? e.Message : $"{x.Item.ImagePath}: {e.GetType().Name}: {e.Message.Split('\n', 2)[0].Trim()}";
+            return new BatchPrediction(x.Item, x.Index, null, null, source, reason.ReplaceLineEndings(" "));
         }
     }
 
