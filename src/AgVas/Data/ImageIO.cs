@@ -303,7 +303,10 @@ public static class ImageIO
     {
         if (!File.Exists(path))
             throw new DataException(path, Directory.Exists(path) ? "is a directory, not an image file" : "file not found");
-        long length = new FileInfo(path).Length;
+        var info = new FileInfo(path);
+        if (info.LinkTarget is { } target && info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+            throw new DataException(path, $"file not found: a broken symbolic link (to {target})");
+        long length = info.Length;
         if (length == 0) throw new DataException(path, "empty file (0 bytes)");
         if (length > MaxFileBytes) throw new DataException(path, $"file of {length} bytes is larger than the limit of {MaxFileBytes}");
     }
