@@ -1,11 +1,12 @@
 using AgVas.Data;
+using Xunit.Abstractions;
 
 namespace AgVas.Tests.Reliability;
 
 /// <summary>The generated corpus through the decoders alone: every good file decodes at its size, as an image and as a
 /// mask; every bad one is a one-line <see cref="DataException"/> naming the file — never a crash, never a silent
 /// partial decode.</summary>
-public class ImageCorpusDecodeTests
+public class ImageCorpusDecodeTests(ITestOutputHelper output)
 {
     [Fact]
     public void EveryFileDecodesOrIsRefusedNamingIt()
@@ -35,6 +36,7 @@ public class ImageCorpusDecodeTests
                 wrong.Add($"{BadInputCorpus.Describe(f)}: crashed with {e.GetType().Name}: {e.Message}");
             }
         }
+        output.WriteLine($"image corpus: {files.Count} files, {files.Count(f => !f.Good)} bad, {files.Count(f => f.Good)} good (odd or extreme)");
         Assert.True(files.Count(f => !f.Good) >= 200, $"only {files.Count(f => !f.Good)} bad files");
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {files.Count} files handled wrongly:\n" + string.Join("\n", wrong));
     }
