@@ -8,7 +8,8 @@ namespace AgVas.Evaluation;
 /// A directory of predictions that mirrors a dataset: for a sample with relative path <c>a/b/000.png</c>,
 /// <c>&lt;root&gt;/a/b/000.npy</c> is the continuous map (float16/32/64, [H, W]; leading axes of size 1 are
 /// accepted) and optionally <c>&lt;root&gt;/a/b/000_mask.png</c> the predictor's binary mask (&gt; 0 is anomaly), named by
-/// <see cref="Inference.PredictionFiles"/>' rule (images sharing a stem keep their extension: <c>x.jpg.npy</c>).
+/// <see cref="Inference.PredictionFiles"/>' rule (images sharing a stem keep their extension: <c>x.jpg.npy</c>), or as the
+/// folder's <c>results.jsonl</c> recorded them.
 /// A map whose size differs from its image is an error naming the file and both sizes, unless <c>resizeMaps</c>, when
 /// it is resized bilinearly as PyTorch's <c>F.interpolate(mode="bilinear", align_corners=False)</c>; masks are never
 /// resized and must match the image. Maps are evaluated in float32 (float64 maps are rounded). A folder with a run
@@ -29,7 +30,15 @@ public sealed class PredictionDirectory
         Inference.PredictionRun.CheckComplete(root);
         Root = Path.GetFullPath(root);
         ResizeMaps = resizeMaps;
+        foreach (var r in Inference.PredictionRun.ReadResults(Path.Combine(Root, Inference.PredictionFiles.ResultsFile)))
+            if (r.Files is { } files && files.Map.EndsWith(MapExtension, StringComparison.Ordinal)
+                && Path.GetFullPath(Path.Combine(Root, files.Map)).StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                _recorded[r.Image] = files.Map[..^MapExtension.Length];
     }
+
+    /// <summary>Stems by image as the predicting run recorded them in results.jsonl (they win over the naming rule, which
+    /// depends on the set of images a run had).</summary>
+    private readonly Dictionary<string, string> _recorded = new(StringComparer.Ordinal);
 
     public string Root { get; }
 
@@ -49,7 +58,7 @@ public sealed class PredictionDirectory
     {
         if (Path.IsPathRooted(sample.RelativePath))
             throw new DataException(sample.ImagePath, $"relative path '{sample.RelativePath}' is absolute; predictions cannot mirror it");
-        if (_stems.TryGetValue(sample.RelativePath, out var stem)) return Path.Combine(Root, stem);
+        if (_recorded.TryGetValue(sample.RelativePath, out var stem) || _stems.TryGetValue(sample.RelativePath, out stem)) return Path.Combine(Root, stem);
         var relative = sample.RelativePath;
         var extension = Path.GetExtension(relative);
         return Path.Combine(Root, relative[..^extension.Length]);

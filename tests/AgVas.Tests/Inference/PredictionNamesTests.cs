@@ -40,4 +40,21 @@ public class PredictionNamesTests
         Assert.Equal(line, r.ToJson());
         Assert.Null(PredictionRecord.TryParse("""{"image":"a.png","ma"""));
     }
+
+    /// <summary>Of x.jpg and x.png the run named x.png's outputs x.png.*; when x.jpg failed and only x.png is evaluated
+    /// (as agvas test does), the rule alone would look for x.npy: the names recorded in results.jsonl win.</summary>
+    [Fact]
+    public void EvalFindsTheNamesTheRunRecorded()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["pred/results.jsonl"],
+            """{"image":"x.jpg","error":"x.jpg: truncated"}""" + "\n" + """{"image":"x.png","mask":"x.png_mask.png","map":"x.png.npy","overlay":null,"score":0.5}""" + "\n");
+        var predictions = new AgVas.Evaluation.PredictionDirectory(dir["pred"]);
+        var sample = new AgVas.Data.Sample(dir["data/x.png"], "x.png", "c", false, []);
+        File.WriteAllBytes(dir["pred/x.png.npy"], []);
+        File.WriteAllBytes(dir["pred/x.png_mask.png"], []);
+        Assert.Equal(AgVas.Evaluation.IouSource.PredictedMasks, predictions.Check([sample]));
+        Assert.Equal(Path.Combine(predictions.Root, "x.png.npy"), predictions.MapPath(sample));
+        Assert.Equal(Path.Combine(predictions.Root, "x.png_mask.png"), predictions.MaskPath(sample));
+    }
 }
