@@ -11,7 +11,9 @@ namespace AgVas.Bench;
 /// [H, W] maps, as <see cref="AnomalySegmenter.SegmentBatch"/> does without the AG-VAS model. Reports time per image and
 /// the process's peak RSS after each N: linear time means a flat time per image, bounded memory a flat peak.
 /// Defaults are the shipped ones (<see cref="ContextOptions"/>: descriptors at 256 px, M = 32).
-/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=32]</c>; 10000 is run by hand (about 10× the 1000 run).
+/// CPU time per image is reported beside wall time: on a shared machine it is the steadier figure (run with
+/// <c>threads=1</c> so that no thread spins waiting for another).
+/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=32] [threads=T]</c>; 10000 is run by hand (about 10× the 1000 run).
 /// </summary>
 internal static class ContextBench
 {
@@ -26,12 +28,17 @@ internal static class ContextBench
         var descriptors = defaults.Descriptors with { ImageSize = Arg("desc", defaults.Descriptors.ImageSize) };
         var mutual = defaults.Mutual with { MaxReferences = Arg("M", defaults.Mutual.MaxReferences) };
         int m = mutual.MaxReferences;
+        if (Arg("threads", 0) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
         var fusion = defaults.Fusion;
-        Console.WriteLine($"batch context: {size}x{size} synthetic images, descriptors at {descriptors.ImageSize} px, M = {m}");
-        Console.WriteLine("| N | total s | ms / image | peak RSS MiB |");
-        Console.WriteLine("|---:|---:|---:|---:|");
+        Console.WriteLine($"batch context: {size}x{size} synthetic images, descriptors at {descriptors.ImageSize} px, M = {m}, " +
+                          $"{TorchSharp.torch.get_num_threads()} thread(s)");
+        Console.WriteLine("| N | total s | ms / image | CPU ms / image | peak RSS MiB |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        var process = Process.GetCurrentProcess();
         foreach (int n in counts)
         {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             double checksum = 0;
             foreach (var (k, d, scores) in MutualScoring.Stream(n, k => PatchDescriptors.Compute(Synthetic(k, size), descriptors), mutual))
@@ -41,7 +48,9 @@ internal static class ContextBench
                 checksum += fused[0];
             }
             clock.Stop();
-            Console.WriteLine($"| {n} | {clock.Elapsed.TotalSeconds:F1} | {clock.Elapsed.TotalMilliseconds / n:F1} | {LanguageBench.PeakRssMiB():F0} |");
+            process.Refresh();
+            double cpuMs = (process.TotalProcessorTime - cpu).TotalMilliseconds;
+            Console.WriteLine($"| {n} | {clock.Elapsed.TotalSeconds:F1} | {clock.Elapsed.TotalMilliseconds / n:F1} | {cpuMs / n:F1} | {LanguageBench.PeakRssMiB():F0} |");
             GC.KeepAlive(checksum);
         }
         return 0;
