@@ -79,7 +79,7 @@ public sealed class InferencePool : IHostedService
         {
             ServeMetrics.Queued.Dec();
             lease.Dispose();
-            throw new InvalidOperationException("the inference pool is stopped");
+            throw new StoppedException();
         }
         return completion.Task;
     }
@@ -129,6 +129,9 @@ public sealed class InferencePool : IHostedService
     }
 
     private sealed record Job(string Kind, Lease Lease, long Enqueued, CancellationToken Cancellation, Action Run, Action Cancel);
+
+    /// <summary>The pool no longer takes jobs: the server is stopping (answer 503).</summary>
+    public sealed class StoppedException() : Exception("the server is stopping");
 
     /// <summary>One admitted job's slot; disposing it frees the slot (once).</summary>
     public sealed class Lease(InferencePool pool) : IDisposable

@@ -80,6 +80,10 @@ internal static class SegmentEndpoints
         {
             return BadRequest(e.Message);
         }
+        catch (InferencePool.StoppedException e)
+        {
+            return Results.Json(new ErrorResponse(e.Message), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
         finally
         {
             if (!submitted) lease!.Dispose();
@@ -134,6 +138,10 @@ internal static class SegmentEndpoints
             if (response.Results.All(r => r.Error is not null))
                 return BadRequest("no image of the batch could be read: " + string.Join("; ", response.Results.Select(r => r.Error)));
             return Results.Json(response);
+        }
+        catch (InferencePool.StoppedException e)
+        {
+            return Results.Json(new ErrorResponse(e.Message), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
         finally
         {
