@@ -75,7 +75,7 @@ internal static class Uploads
 }
 
 /// <summary>An <c>agvas serve</c> application around a model: in memory (TestServer) or on a loopback port (Kestrel).</summary>
-internal sealed class ServeHost : IAsyncDisposable
+public sealed class ServeHost : IAsyncDisposable
 {
     private readonly AnomalySegmenter segmenter;
     private readonly bool ownsSegmenter;
@@ -92,9 +92,9 @@ internal sealed class ServeHost : IAsyncDisposable
     public WebApplication App { get; }
     public HttpClient Client { get; }
     public Uri BaseAddress { get; }
-    public InferencePool Pool => App.Services.GetRequiredService<InferencePool>();
+    internal InferencePool Pool => App.Services.GetRequiredService<InferencePool>();
 
-    public static Task<ServeHost> InMemory(ISegmentationModel model, ServeOptions? options = null) =>
+    internal static Task<ServeHost> InMemory(ISegmentationModel model, ServeOptions? options = null) =>
         Start(new AnomalySegmenter(model, ownsModel: false), ownsSegmenter: true, options ?? new ServeOptions(Workers: 2), inMemory: true);
 
     public static Task<ServeHost> Loopback(AnomalySegmenter segmenter, bool ownsSegmenter, ServeOptions? options = null) =>
