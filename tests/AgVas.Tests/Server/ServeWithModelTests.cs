@@ -137,8 +137,17 @@ public sealed class ServeWithModelTests(ServedDefaultModel served) : IClassFixtu
         });
         var page = await browser.NewPageAsync();
         await page.GotoAsync(served.Host.BaseAddress.ToString());
-        await page.Locator("#file-input").SetInputFilesAsync(images);
+        // One image picked, one dropped on the drop zone as a file manager would.
+        await page.Locator("#file-input").SetInputFilesAsync(images[0]);
+        await page.EvaluateAsync(@"([name, base64]) => {
+            const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, { type: 'image/jpeg' }));
+            document.querySelector('#drop').dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+        }", new[] { Path.GetFileName(images[1]), Convert.ToBase64String(File.ReadAllBytes(images[1])) });
         var cards = page.Locator(".card");
+        await Assertions.Expect(cards).ToHaveCountAsync(images.Length);
+        await Assertions.Expect(cards.Nth(1).Locator(".name")).ToHaveTextAsync(Path.GetFileName(images[1]));
         for (int i = 0; i < images.Length; i++)
             await Assertions.Expect(cards.Nth(i)).ToHaveAttributeAsync("data-state", "done", new LocatorAssertionsToHaveAttributeOptions { Timeout = 180_000 });
         await page.Locator("#batch").ClickAsync();
