@@ -46,10 +46,18 @@ internal static class SegmentEndpoints
     }
 
     /// <summary>The form of <c>POST /api/segment</c> (for the OpenAPI document).</summary>
-    internal sealed record SegmentForm(IFormFile Image, string? Mode);
+    internal sealed record SegmentForm(IFormFile Image)
+    {
+        /// <summary>The instruction type (optional).</summary>
+        public string? Mode { get; init; }
+    }
 
     /// <summary>The form of <c>POST /api/segment/batch</c> (for the OpenAPI document).</summary>
-    internal sealed record BatchForm(IFormFileCollection Image, string? Mode);
+    internal sealed record BatchForm(IFormFileCollection Image)
+    {
+        /// <summary>The instruction type (optional).</summary>
+        public string? Mode { get; init; }
+    }
 
     private static async Task<IResult> Segment(HttpContext context, InferencePool pool, ModelInfo model, ServeOptions options)
     {

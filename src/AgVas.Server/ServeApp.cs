@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.OpenApi;
 using Prometheus;
 
 namespace AgVas.Server;
@@ -65,6 +66,19 @@ public static class ServeApp
             document.Info.Title = "AgVas.NET serve";
             document.Info.Description = "Zero-shot visual anomaly segmentation over HTTP (agvas serve, #17). Errors are JSON {\"error\": \"...\"}.";
             document.Info.Version = typeof(ServeApp).Assembly.GetName().Version?.ToString(3) ?? "0";
+            return Task.CompletedTask;
+        }).AddOperationTransformer((operation, _, _) =>
+        {
+            // A 429 tells the client when to come back.
+            if (operation.Responses?.TryGetValue("429", out var busy) == true && busy is OpenApiResponse response)
+                response.Headers = new Dictionary<string, IOpenApiHeader>
+                {
+                    ["Retry-After"] = new OpenApiHeader
+                    {
+                        Description = "seconds to wait before retrying",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                    },
+                };
             return Task.CompletedTask;
         }));
         configure?.Invoke(builder);

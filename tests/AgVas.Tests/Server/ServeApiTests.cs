@@ -176,7 +176,11 @@ public sealed class ServeApiTests
         Assert.True(segment.GetProperty("requestBody").GetProperty("content").TryGetProperty("multipart/form-data", out _));
         foreach (var code in new[] { "200", "400", "413", "429" })
             Assert.True(segment.GetProperty("responses").TryGetProperty(code, out _), $"/api/segment documents no {code}");
+        Assert.True(segment.GetProperty("responses").GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/segment/batch", out _));
+        var form = openApi.GetProperty("components").GetProperty("schemas").GetProperty("SegmentForm");
+        Assert.Equal(["image"], form.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(form.GetProperty("properties").TryGetProperty("mode", out _));
         var schema = openApi.GetProperty("components").GetProperty("schemas").GetProperty("SegmentResponse").GetProperty("properties");
         foreach (var field in new[] { "width", "height", "score", "anomalous", "anomaly_fraction", "answer", "mask_png" })
             Assert.True(schema.TryGetProperty(field, out _), $"SegmentResponse has no {field}");
