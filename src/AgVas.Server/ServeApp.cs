@@ -47,6 +47,7 @@ public static class ServeApp
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);    // agvas serve prints its own lines
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);   // a failed start (port in use) is thrown to the caller
         builder.WebHost.UseUrls(options.Url);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
