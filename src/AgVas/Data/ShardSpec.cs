@@ -59,7 +59,7 @@ public sealed record ShardSpec
 
     /// <summary>Reads <c>K/N</c>: two decimal integers (ASCII digits, surrounding white space ignored).</summary>
     /// <exception cref="ShardException">not of that form, N &lt; 1, or K ≥ N; the message quotes the text.</exception>
-    public static ShardSpec Parse(string text) => Resolve(text, _ => null, allowEnvironment: false);
+    public static ShardSpec Parse(string text) => Read(text, _ => null, allowEnvironment: false);
 
     /// <summary>
     /// Reads <c>--shard</c>: <c>K/N</c>, or <c>/N</c> with K from <see cref="IndexVariable"/> (read through
@@ -70,9 +70,9 @@ public sealed record ShardSpec
     /// <exception cref="ShardException"><c>/N</c> without the variable; a variable that is not an index below N; or any
     /// <see cref="Parse"/> error.</exception>
     public static ShardSpec Resolve(string argument, Func<string, string?>? environment = null) =>
-        Resolve(argument, environment ?? Environment.GetEnvironmentVariable, allowEnvironment: true);
+        Read(argument, environment ?? Environment.GetEnvironmentVariable, allowEnvironment: true);
 
-    private static ShardSpec Resolve(string argument, Func<string, string?> environment, bool allowEnvironment)
+    private static ShardSpec Read(string argument, Func<string, string?> environment, bool allowEnvironment)
     {
         ArgumentNullException.ThrowIfNull(argument);
         var form = allowEnvironment ? "K/N or /N (K from " + IndexVariable + ")" : "K/N";
