@@ -10,7 +10,10 @@ namespace AgVas.Bench;
 /// generated on the fly, scored by mutual scoring (M = <see cref="MutualScoringConfig.MaxReferences"/>) and fused into
 /// [H, W] maps, as <see cref="AnomalySegmenter.SegmentBatch"/> does without the AG-VAS model. Reports time per image and
 /// the process's peak RSS after each N: linear time means a flat time per image, bounded memory a flat peak.
-/// Usage: <c>context [N…=100 1000] [size=96] [M=16]</c>; 10000 is run by hand (about 10× the 1000 run).
+/// Defaults are the shipped ones (<see cref="ContextOptions"/>: descriptors at 256 px, M = 32).
+/// CPU time per image is reported beside wall time: on a shared machine it is the steadier figure (run with
+/// <c>threads=1</c> so that no thread spins waiting for another).
+/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=32] [threads=T]</c>; 10000 is run by hand (about 10× the 1000 run).
 /// </summary>
 internal static class ContextBench
 {
@@ -18,16 +21,24 @@ internal static class ContextBench
     {
         var numbers = args.Where(a => a.All(char.IsDigit)).Select(int.Parse).ToList();
         int[] counts = numbers.Count > 0 ? [.. numbers] : [100, 1000];
-        int size = args.FirstOrDefault(a => a.StartsWith("size=", StringComparison.Ordinal)) is { } s ? int.Parse(s[5..]) : 96;
-        int m = args.FirstOrDefault(a => a.StartsWith("M=", StringComparison.Ordinal)) is { } ms ? int.Parse(ms[2..]) : 16;
-        var descriptors = new PatchDescriptorConfig(ImageSize: 128);
-        var mutual = new MutualScoringConfig(MaxReferences: m);
-        var fusion = ContextFusionConfig.Default;
-        Console.WriteLine($"batch context: {size}x{size} synthetic images, descriptors at {descriptors.ImageSize} px, M = {m}");
-        Console.WriteLine("| N | total s | ms / image | peak RSS MiB |");
-        Console.WriteLine("|---:|---:|---:|---:|");
+        var defaults = new ContextOptions();
+        int Arg(string name, int fallback) =>
+            args.FirstOrDefault(a => a.StartsWith(name + "=", StringComparison.Ordinal)) is { } a ? int.Parse(a[(name.Length + 1)..]) : fallback;
+        int size = Arg("size", 256);
+        var descriptors = defaults.Descriptors with { ImageSize = Arg("desc", defaults.Descriptors.ImageSize) };
+        var mutual = defaults.Mutual with { MaxReferences = Arg("M", defaults.Mutual.MaxReferences) };
+        int m = mutual.MaxReferences;
+        if (Arg("threads", 0) is > 0 and var threads) TorchSharp.torch.set_num_threads(threads);
+        var fusion = defaults.Fusion;
+        Console.WriteLine($"batch context: {size}x{size} synthetic images, descriptors at {descriptors.ImageSize} px, M = {m}, " +
+                          $"{TorchSharp.torch.get_num_threads()} thread(s)");
+        Console.WriteLine("| N | total s | ms / image | CPU ms / image | peak RSS MiB |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        var process = Process.GetCurrentProcess();
         foreach (int n in counts)
         {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             double checksum = 0;
             foreach (var (k, d, scores) in MutualScoring.Stream(n, k => PatchDescriptors.Compute(Synthetic(k, size), descriptors), mutual))
@@ -37,7 +48,9 @@ internal static class ContextBench
                 checksum += fused[0];
             }
             clock.Stop();
-            Console.WriteLine($"| {n} | {clock.Elapsed.TotalSeconds:F1} | {clock.Elapsed.TotalMilliseconds / n:F1} | {LanguageBench.PeakRssMiB():F0} |");
+            process.Refresh();
+            double cpuMs = (process.TotalProcessorTime - cpu).TotalMilliseconds;
+            Console.WriteLine($"| {n} | {clock.Elapsed.TotalSeconds:F1} | {clock.Elapsed.TotalMilliseconds / n:F1} | {cpuMs / n:F1} | {LanguageBench.PeakRssMiB():F0} |");
             GC.KeepAlive(checksum);
         }
         return 0;

@@ -12,6 +12,7 @@ foreach (var command in new Command[]
     SynthCommand.Create(),
     CurateCommand.Create(),
     ModelCommand.Create(),
+    ServeCommand.Create(),
 })
     root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();

@@ -37,6 +37,6 @@ public sealed record Sample(
         hash.Add(Defect);
         hash.Add(Source);
         foreach (var mask in MaskPaths) hash.Add(mask);
-        return hash.GetHashCode();
+        return hash.ToHashCode();
     }
 }

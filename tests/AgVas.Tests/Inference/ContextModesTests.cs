@@ -153,4 +153,38 @@ public sealed class ContextModesTests : IDisposable
         Assert.Equal(7, File.ReadAllLines(Path.Combine(outDir, PredictionFiles.ResultsFile)).Length);
         Assert.True(File.Exists(Path.Combine(outDir, "images", "hazelnut", "colour_00_mask.png")));
     }
+
+    [Fact]
+    public void ACsvReferenceSetAssignsNormalRowsToTheirCategoryAndIgnoresAnomalousRows()
+    {
+        // samples/manifest.csv: hazelnut 3 anomalous + good_04, cookie 2 anomalous + normal-1.
+        using var references = ReferenceSet.Load(Repository.Path("samples/manifest.csv"));
+        Assert.Equal(["cookie", "hazelnut"], references.Categories);
+        Assert.Equal(2, references.ImageCount);
+        Assert.False(references.HasSharedReferences);
+        Assert.Null(references.For("tire"));
+        Assert.Empty(references.Skipped);
+    }
+
+    [Fact]
+    public void TestCliScoresACsvManifestWithBatchContextAndWithCsvNormals()
+    {
+        var manifest = Repository.Path("samples/manifest.csv");
+        var batch = Path.Combine(dir, "batch");
+        var (code, stdout, err) = CliErrorTests.Run("test", "--data", manifest, "--out", batch, "--context", "batch");
+        Assert.True(code == 0, err);
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(batch, "predictions", PredictionFiles.ResultsFile)).Length);
+        Assert.Contains("| **mean** |", stdout);
+        Assert.True(File.Exists(Path.Combine(batch, "metrics.json")));
+
+        // Few-shot from the same CSV: the normal rows are the references, every category has one, so nothing falls back.
+        var fewShot = Path.Combine(dir, "fewshot");
+        (code, _, err) = CliErrorTests.Run("predict", "--data", manifest, "--out", fewShot, "--normals", manifest);
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("no normal references", err);
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(fewShot, PredictionFiles.ResultsFile)).Length);
+        // Context changes the maps: the batch and few-shot maps of an anomalous image differ from each other.
+        var npy = Path.Combine("images", "hazelnut", "colour_00.npy");
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(batch, "predictions", npy)), File.ReadAllBytes(Path.Combine(fewShot, npy)));
+    }
 }

@@ -55,6 +55,8 @@ public sealed partial class ReadmeExampleTests(ITestOutputHelper output) : IDisp
         Assert.True(new FileInfo(library).Length + new FileInfo(model).Length <= 96 << 20, "the library and model packages exceed 96 MiB");
         using (var zip = ZipFile.OpenRead(library))
             Assert.Contains(zip.Entries, e => e.FullName == "buildTransitive/AgVas.targets");
+        foreach (var package in new[] { library, model })
+            AssertMetadata(package);
 
         var app = dir["app/.keep"][..^".keep".Length];
         File.WriteAllText(Path.Combine(app, "Program.cs"), match.Groups["code"].Value);
@@ -90,6 +92,25 @@ public sealed partial class ReadmeExampleTests(ITestOutputHelper output) : IDisp
         var expected = segmenter.Segment(image);
         Assert.Equal(expected.Mask.Data, ImageIO.LoadMask(mask).Data);
         Assert.Contains(expected.Verdict.ToString(), stdout);
+    }
+
+    /// <summary>Every package carries its licence, its README and the repository it was packed from (type and commit from
+    /// git; the URL only when the clone has a remote, never a guessed one).</summary>
+    private static void AssertMetadata(string package)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using var reader = new StreamReader(nuspec.Open());
+        var metadata = System.Xml.Linq.XDocument.Load(reader).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        string? Field(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+        var name = Path.GetFileName(package);
+        Assert.True(Field("license") == "MIT", $"{name}: no MIT licence expression");
+        Assert.True(Field("readme") == "README.md" && zip.GetEntry("README.md") is not null, $"{name}: no README");
+        Assert.True(zip.GetEntry("LICENSE") is not null, $"{name}: no LICENSE file");
+        var repository = metadata.Elements().SingleOrDefault(e => e.Name.LocalName == "repository");
+        Assert.True(repository?.Attribute("type")?.Value == "git", $"{name}: no git repository element");
+        if (Path.Exists(Repository.Path(".git")))                       // a clone (a copy without git has no commit to name)
+            Assert.Matches("^[0-9a-f]{40}$", repository!.Attribute("commit")?.Value ?? "");
     }
 
     private string Run(string file, string[] arguments)
