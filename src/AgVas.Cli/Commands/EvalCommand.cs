@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AgVas.Data;
 using AgVas.Evaluation;
+using AgVas.Inference;
 using Spectre.Console;
 
 namespace AgVas.Cli.Commands;
@@ -72,6 +73,7 @@ internal static class EvalCommand
             var samples = Datasets.Load(dataPath);
             var groups = ParseGroups(groupTexts, samples, dataPath);
             var predictions = new PredictionDirectory(predPath, resizeMaps);
+            PredictionRun.CheckCoverage(predPath, samples);                  // shards (#20): each image in exactly one
             var evaluator = new Evaluator();
             EvaluationReport report;
             if (samples.Count >= ProgressBarMinImages && console.Profile.Capabilities.Interactive)

@@ -32,13 +32,26 @@ internal static class PredictCommand
         var context = ContextOption();
         var normals = NormalsOption();
         var (overwrite, resume) = (OverwriteOption(), ResumeOption());
+        var shard = ShardOption();
         var command = new Command("predict", "Segment every image of a dataset into a prediction directory (maps, masks, answers)")
-            { model, data, output, mode, context, normals, overwrite, resume };
+            { model, data, output, mode, context, normals, overwrite, resume, shard };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetValue(model), parse.GetRequiredValue(data),
             parse.GetRequiredValue(output), parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals),
-            Existing(parse.GetValue(overwrite), parse.GetValue(resume)), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+            Existing(parse.GetValue(overwrite), parse.GetValue(resume)), parse.GetValue(shard), parse.InvocationConfiguration.Output,
+            parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
+
+    /// <summary><c>--shard K/N</c> (#20, <see cref="ShardSpec"/>): predict only shard K of N, into an output folder the
+    /// shards share; <c>/N</c> takes K from <c>JOB_COMPLETION_INDEX</c> (a Kubernetes Indexed Job).</summary>
+    internal static Option<string?> ShardOption() => new("--shard")
+    {
+        Description = "Predict only shard K of N (K/N, or /N with K from JOB_COMPLETION_INDEX): images split by a stable hash of " +
+                      "their relative path (of their category with --context batch); the N shards share --out and eval checks they cover the dataset once",
+    };
+
+    /// <summary>The shard of <c>--shard</c> (null when not given).</summary>
+    internal static ShardSpec? Shard(string? argument) => argument is null ? null : ShardSpec.Resolve(argument);
 
     internal static Option<bool> OverwriteOption() => new("--overwrite")
     {
@@ -60,11 +73,11 @@ internal static class PredictCommand
     };
 
     /// <summary>Checks, before any work, the output folder (<see cref="PredictionRun.CheckOutput"/>) and the model's files.</summary>
-    internal static ExistingOutput CheckArguments(string outDir, ExistingOutput? existing, string? modelDir)
+    internal static ExistingOutput CheckArguments(string outDir, ExistingOutput? existing, string? modelDir, ShardSpec? shard = null)
     {
         if (existing is not { } e) throw new DataException(outDir, "give --overwrite or --resume, not both");
         if (modelDir is not null) AgVas.Checkpoints.AgVasModelDirectory.CheckFiles(modelDir);
-        PredictionRun.CheckOutput(outDir, e);
+        PredictionRun.CheckOutput(outDir, e, shard);
         return e;
     }
 
@@ -117,18 +130,19 @@ internal static class PredictCommand
     };
 
     private static int Run(string? modelDir, string dataPath, string outDir, InstructionType mode, ContextChoice contextChoice, string? normalsPath,
-        ExistingOutput? existingChoice, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+        ExistingOutput? existingChoice, string? shardArgument, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = Console(stdout);
         try
         {
+            var shard = Shard(shardArgument);
             var samples = Datasets.Load(dataPath);
-            var existing = CheckArguments(outDir, existingChoice, modelDir);
+            var existing = CheckArguments(outDir, existingChoice, modelDir, shard);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var context = BuildContext(contextChoice, normalsPath, stderr, cancel);
             using var normals = context?.Normals;
             var summary = WithProgress(console, samples.Count, progress => DatasetPredictor.Run(segmenter, samples, outDir, mode, progress, cancel,
-                context: context, warnings: Warnings(stderr), existing: existing));
+                context: context, warnings: Warnings(stderr), existing: existing, shard: shard));
             return Report(console, stderr, summary);
         }
         catch (Exception e) when (IsUserError(e))
@@ -151,6 +165,7 @@ internal static class PredictCommand
                 var task = context.AddTask("predicting", maxValue: total);
                 return run(new SyncProgress<PredictProgress>(p =>
                 {
+                    task.MaxValue = p.Total;                                                    // a shard's share of the dataset
                     task.Value = p.Done;
                     task.Description = $"predicting {p.Done}/{p.Total}" + (p.Failed > 0 ? $" ({p.Failed} failed)" : "");
                 }));
@@ -160,7 +175,7 @@ internal static class PredictCommand
     internal static int Report(IAnsiConsole console, TextWriter stderr, PredictSummary summary)
     {
         foreach (var (image, error) in summary.Failures) stderr.WriteLine($"skipped: {error}");
-        console.MarkupLine($"wrote {summary.Succeeded} prediction(s) to {Markup.Escape(summary.OutDir)} ({PredictionFiles.ResultsFile})" +
+        console.MarkupLine($"wrote {summary.Succeeded} prediction(s) to {Markup.Escape(summary.OutDir)} ({summary.ResultsFile})" +
             (summary.Failures.Count > 0 ? $", [red]{summary.Failures.Count} image(s) failed[/]" : ""));
         if (summary.Answers.Answers > 0)
             console.MarkupLine($"answers agreeing with their masks: {Markup.Escape(summary.Answers.Describe())}");

@@ -29,34 +29,36 @@ internal static class SegmentCommand
         var context = PredictCommand.ContextOption();
         var normals = PredictCommand.NormalsOption();
         var (overwrite, resume) = (PredictCommand.OverwriteOption(), PredictCommand.ResumeOption());
+        var shard = PredictCommand.ShardOption();
         var command = new Command("segment", "Segment anomalies in images: mask, map, overlay, answer and area per image")
-            { inputs, model, output, mode, context, normals, overwrite, resume };
+            { inputs, model, output, mode, context, normals, overwrite, resume, shard };
         command.SetAction((parse, cancel) => Task.FromResult(Run(parse.GetRequiredValue(inputs), parse.GetValue(model), parse.GetRequiredValue(output),
             parse.GetValue(mode), parse.GetValue(context), parse.GetValue(normals), PredictCommand.Existing(parse.GetValue(overwrite), parse.GetValue(resume)),
-            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
+            parse.GetValue(shard), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancel)));
         return command;
     }
 
     private static int Run(string[] inputs, string? modelDir, string outDir, InstructionType mode, PredictCommand.ContextChoice contextChoice,
-        string? normalsPath, ExistingOutput? existingChoice, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+        string? normalsPath, ExistingOutput? existingChoice, string? shardArgument, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var console = PredictCommand.Console(stdout);
         try
         {
+            var shard = PredictCommand.Shard(shardArgument);
             var (images, missing) = Expand(inputs);
             foreach (var m in missing) stderr.WriteLine($"skipped: {m}: no such file or folder");
             if (images.Count == 0) throw new DataException(string.Join(", ", inputs), "no images found");
-            var existing = PredictCommand.CheckArguments(outDir, existingChoice, modelDir);
+            var existing = PredictCommand.CheckArguments(outDir, existingChoice, modelDir, shard);
             using var segmenter = AnomalySegmenter.LoadOrDefault(modelDir, mode);
             var context = PredictCommand.BuildContext(contextChoice, normalsPath, stderr, cancel);
             using var normals = context?.Normals;
             var samples = images.Select(i => new Sample(i.Path, i.Name, Category(i.Path), false, [])).ToList();
             var summary = DatasetPredictor.Run(segmenter, samples, outDir, progress: new PredictCommand.SyncProgress<PredictProgress>(
                 p => Print(console, stderr, p.Record)), cancellationToken: cancel, overlays: true, context: context,
-                warnings: PredictCommand.Warnings(stderr), existing: existing);
+                warnings: PredictCommand.Warnings(stderr), existing: existing, shard: shard);
             int failed = missing.Count + summary.Failures.Count;
             console.MarkupLine($"wrote {summary.Succeeded} result(s) to {Markup.Escape(Path.GetFullPath(outDir))} " +
-                $"(<name>_mask.png, <name>_overlay.png, <name>.npy, {PredictionFiles.ResultsFile})" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
+                $"(<name>_mask.png, <name>_overlay.png, <name>.npy, {summary.ResultsFile})" + (failed > 0 ? $", [red]{failed} failed[/]" : ""));
             return failed > 0 ? PredictCommand.ExitSomeFailed : 0;
         }
         catch (Exception e) when (PredictCommand.IsUserError(e))

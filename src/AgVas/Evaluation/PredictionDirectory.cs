@@ -24,13 +24,16 @@ public sealed class PredictionDirectory
 
     /// <param name="root">The folder.</param>
     /// <param name="resizeMaps">Resize maps whose size differs from their image (otherwise such a map is an error).</param>
-    public PredictionDirectory(string root, bool resizeMaps = false)
+    /// <param name="shard">Read only this shard's run (<c>agvas test --shard</c>); null: the folder's run, or all its shards,
+    /// which must form one complete set (<see cref="Inference.PredictionRun.CheckComplete"/>).</param>
+    public PredictionDirectory(string root, bool resizeMaps = false, ShardSpec? shard = null)
     {
         if (!Directory.Exists(root)) throw new DataException(root, "prediction directory not found");
-        Inference.PredictionRun.CheckComplete(root);
+        Inference.PredictionRun.CheckComplete(root, shard);
         Root = Path.GetFullPath(root);
         ResizeMaps = resizeMaps;
-        foreach (var r in Inference.PredictionRun.ReadResults(Path.Combine(Root, Inference.PredictionFiles.ResultsFile)))
+        var resultFiles = shard is { Count: > 1 } ? [Path.Combine(Root, Inference.PredictionRun.ResultsName(shard))] : Inference.PredictionRun.ResultFiles(Root);
+        foreach (var r in resultFiles.SelectMany(Inference.PredictionRun.ReadResults))
             if (r.Files is { } files && files.Map.EndsWith(MapExtension, StringComparison.Ordinal)
                 && Path.GetFullPath(Path.Combine(Root, files.Map)).StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 _recorded[r.Image] = files.Map[..^MapExtension.Length];

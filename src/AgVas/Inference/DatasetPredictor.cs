@@ -7,7 +7,12 @@ namespace AgVas.Inference;
 public readonly record struct PredictProgress(int Done, int Total, int Failed, string Image, PredictionRecord Record);
 
 /// <summary>What a prediction run did: the records in dataset order and the images that failed (path and reason).</summary>
-public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecord> Records, IReadOnlyList<(string Image, string Error)> Failures)
+/// <param name="OutDir">the output folder</param>
+/// <param name="Records">one record per image of the run (a shard's images only, for a shard)</param>
+/// <param name="Failures">the images that failed, with the reason</param>
+/// <param name="ResultsFile">the results file's name in <paramref name="OutDir"/> (a shard's own, for a shard)</param>
+public sealed record PredictSummary(string OutDir, IReadOnlyList<PredictionRecord> Records, IReadOnlyList<(string Image, string Error)> Failures,
+    string ResultsFile = PredictionFiles.ResultsFile)
 {
     /// <summary>Images predicted and written.</summary>
     public int Succeeded => Records.Count - Failures.Count;
@@ -32,19 +37,33 @@ public static class DatasetPredictor
     /// <paramref name="overlays"/> also writes <c>_overlay.png</c> files; with <paramref name="context"/> uses its context
     /// modes and reports fallbacks to <paramref name="warnings"/>; <paramref name="existing"/> says what to do with a
     /// folder that is not empty. The folder is checked (writable) before the first image. Progress comes in completion
-    /// order (a resumed image is reported without being predicted again), the records in dataset order.</summary>
+    /// order (a resumed image is reported without being predicted again), the records in dataset order.
+    /// <para>With <paramref name="shard"/> (N &gt; 1), only the shard's images are predicted (by path, or by category with
+    /// batch context: <see cref="ShardSpec.KeyFor"/>), under the names the whole dataset gives them, with the shard's own
+    /// results and manifest (<see cref="PredictionRun"/>): the union of the N shards is the unsharded run, byte for byte.
+    /// The summary then holds the shard's images only.</para></summary>
     public static PredictSummary Run(AnomalySegmenter segmenter, IReadOnlyList<Sample> samples, string outDir, InstructionType? mode = null,
         IProgress<PredictProgress>? progress = null, CancellationToken cancellationToken = default, bool overlays = false,
-        ContextOptions? context = null, IProgress<ContextWarning>? warnings = null, ExistingOutput existing = ExistingOutput.Overwrite)
+        ContextOptions? context = null, IProgress<ContextWarning>? warnings = null, ExistingOutput existing = ExistingOutput.Overwrite,
+        ShardSpec? shard = null)
     {
         if (samples.Count == 0) throw new DataException(outDir, "empty dataset: nothing to predict");
         var files = PredictionFiles.Stems([.. samples.Select(s => s.RelativePath)]).Select(stem => PredictionFiles.PathsOf(stem, overlays)).ToList();
-        var settings = PredictionRun.Settings.Of(samples, mode, overlays, context);
-        var kept = PredictionRun.Prepare(outDir, existing, settings, files, samples);
+        var dataset = samples;
+        if (shard is { Count: > 1 })
+        {
+            var key = ShardSpec.KeyFor(context is { Batch: true });
+            var selected = Enumerable.Range(0, samples.Count).Where(i => shard.Contains(samples[i], key)).ToList();
+            files = selected.Select(i => files[i]).ToList();
+            samples = selected.Select(i => samples[i]).ToList();
+        }
+        var settings = PredictionRun.Settings.Of(samples, mode, overlays, context, shard, dataset);
+        var kept = PredictionRun.Prepare(outDir, existing, settings, files, samples, shard);
         var records = new PredictionRecord?[samples.Count];
         var failures = new List<(int Index, string Image, string Error)>();
         int done = 0;
-        using var results = new ResultsAppender(outDir);
+        var resultsName = PredictionRun.ResultsName(shard);
+        using var results = new ResultsAppender(Path.Combine(outDir, resultsName));
 
         void Finish(int i, Prediction? prediction, RgbImage? image, Exception? error, string? errorText = null)
         {
@@ -104,10 +123,10 @@ public static class DatasetPredictor
             }
         }
         results.Dispose();
-        PredictionFiles.WriteResults(outDir, records!);
+        PredictionFiles.WriteResults(outDir, records!, resultsName);
         int failed = failures.Count;
-        PredictionRun.Finish(outDir, settings, samples.Count - failed, failed);
-        return new PredictSummary(outDir, records!, failures.OrderBy(f => f.Index).Select(f => (f.Image, f.Error)).ToList());
+        PredictionRun.Finish(outDir, settings, samples.Count - failed, failed, shard);
+        return new PredictSummary(outDir, records!, failures.OrderBy(f => f.Index).Select(f => (f.Image, f.Error)).ToList(), resultsName);
     }
 
     /// <summary>Whether <paramref name="e"/> concerns one image only (anything but a cancellation): the run goes on.</summary>
@@ -125,9 +144,9 @@ public static class DatasetPredictor
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     /// <summary>Appends each record to <c>results.jsonl</c> as its image finishes, flushed, so a killed run keeps them.</summary>
-    private sealed class ResultsAppender(string outDir) : IDisposable
+    private sealed class ResultsAppender(string path) : IDisposable
     {
-        private readonly StreamWriter _writer = new(Path.Combine(outDir, PredictionFiles.ResultsFile), append: false) { NewLine = "\n" };
+        private readonly StreamWriter _writer = new(path, append: false) { NewLine = "\n" };
 
         public void Append(PredictionRecord record)
         {

@@ -189,11 +189,12 @@ public static class PredictionFiles
             if (f is not null && File.Exists(Path.Combine(outDir, f))) File.Delete(Path.Combine(outDir, f));
     }
 
-    /// <summary>Writes <c>results.jsonl</c> (one line per record, in order), atomically.</summary>
-    public static void WriteResults(string outDir, IEnumerable<PredictionRecord> records)
+    /// <summary>Writes <c>results.jsonl</c> (or <paramref name="name"/>, a shard's results file; one line per record, in
+    /// order), atomically.</summary>
+    public static void WriteResults(string outDir, IEnumerable<PredictionRecord> records, string name = ResultsFile)
     {
         var text = new StringBuilder();
         foreach (var r in records) text.Append(r.ToJson()).Append('\n');
-        AtomicFile.WriteAllText(Path.Combine(outDir, ResultsFile), text.ToString());
+        AtomicFile.WriteAllText(Path.Combine(outDir, name), text.ToString());
     }
 }

@@ -24,6 +24,13 @@ public enum ExistingOutput
 /// Fields: <c>format</c> ("agvas-predictions/1"), <c>status</c>, <c>images</c>, <c>succeeded</c>, <c>failed</c>,
 /// <c>mode</c>, <c>overlays</c>, <c>context</c>, <c>fingerprint</c> (SHA-256 of the images' relative paths, one a line).
 /// Temporary files of <see cref="AtomicFile"/> left by a killed run are deleted when a run starts in the folder.
+/// <para><b>Shards</b> (#20, <see cref="ShardSpec"/>): shard K of N writes its own manifest
+/// <c>agvas-run.shard-K-of-N.json</c> and results <c>results.shard-K-of-N.jsonl</c> into a folder shared with the other
+/// shards; the manifest also holds <c>shard</c> ("K/N"), <c>shard_key</c> ("path" or "category"), <c>dataset_images</c>
+/// and <c>dataset_fingerprint</c> (of the whole dataset: output names follow the whole dataset, so sharded and unsharded
+/// runs write the same files). A folder holds either one unsharded run or the shards of one run, never both.
+/// <see cref="CheckComplete"/> and <see cref="CheckCoverage"/> refuse a set of shards that is incomplete, mixed or
+/// overlapping, naming the shards or files.</para>
 /// </summary>
 public static class PredictionRun
 {
@@ -33,15 +40,43 @@ public static class PredictionRun
     private const string Running = "running";
     private const string Complete = "complete";
 
-    /// <summary>The settings a resumed run must share with the interrupted one.</summary>
-    internal sealed record Settings(string Mode, bool Overlays, string Context, string Fingerprint, int Images)
+    private static readonly System.Text.RegularExpressions.Regex ShardManifestName = new(@"^agvas-run\.shard-(\d+)-of-(\d+)\.json$");
+    private static readonly System.Text.RegularExpressions.Regex ShardResultsName = new(@"^results\.shard-(\d+)-of-(\d+)\.jsonl$");
+
+    /// <summary>The manifest file of a run: <c>agvas-run.json</c>, or <c>agvas-run.shard-K-of-N.json</c> for a shard (N &gt; 1).</summary>
+    public static string ManifestName(ShardSpec? shard) => IsSharded(shard) ? $"agvas-run.shard-{shard!.Index}-of-{shard.Count}.json" : ManifestFile;
+
+    /// <summary>The results file of a run: <c>results.jsonl</c>, or <c>results.shard-K-of-N.jsonl</c> for a shard (N &gt; 1).</summary>
+    public static string ResultsName(ShardSpec? shard) =>
+        IsSharded(shard) ? $"results.shard-{shard!.Index}-of-{shard.Count}.jsonl" : PredictionFiles.ResultsFile;
+
+    private static bool IsSharded(ShardSpec? shard) => shard is { Count: > 1 };
+
+    /// <summary>The settings a resumed run must share with the interrupted one, and the other shards of its run.</summary>
+    internal sealed record Settings(string Mode, bool Overlays, string Context, string Fingerprint, int Images,
+        string? Shard = null, string? ShardKey = null, string? DatasetFingerprint = null, int DatasetImages = 0)
     {
-        public static Settings Of(IReadOnlyList<Sample> samples, InstructionType? mode, bool overlays, ContextOptions? context) => new(
-            mode?.ToString() ?? "default", overlays,
-            context is { UsesContext: true } ? (context.Batch ? "batch" : "") + (context.Normals is not null ? "+normals" : "") : "none",
-            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', samples.Select(s => s.RelativePath))))),
-            samples.Count);
+        public static Settings Of(IReadOnlyList<Sample> samples, InstructionType? mode, bool overlays, ContextOptions? context,
+            ShardSpec? shard = null, IReadOnlyList<Sample>? dataset = null)
+        {
+            var settings = new Settings(mode?.ToString() ?? "default", overlays,
+                context is { UsesContext: true } ? (context.Batch ? "batch" : "") + (context.Normals is not null ? "+normals" : "") : "none",
+                FingerprintOf(samples), samples.Count);
+            return IsSharded(shard) && dataset is not null
+                ? settings with
+                {
+                    Shard = shard!.ToString(), ShardKey = ShardSpec.KeyFor(context is { Batch: true }) == Data.ShardKey.Category ? "category" : "path",
+                    DatasetFingerprint = FingerprintOf(dataset), DatasetImages = dataset.Count,
+                }
+                : settings;
+        }
+
+        /// <summary>The settings every shard of one run shares.</summary>
+        public (string, bool, string, string?, string?, int) RunKey => (Mode, Overlays, Context, ShardKey, DatasetFingerprint, DatasetImages);
     }
+
+    private static string FingerprintOf(IReadOnlyList<Sample> samples) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', samples.Select(s => s.RelativePath)))));
 
     /// <summary>
     /// Makes <paramref name="outDir"/> ready before any image is predicted: creates it, checks it is writable, deletes stray
@@ -49,22 +84,29 @@ public static class PredictionRun
     /// records (by sample index) of images whose outputs are complete.
     /// </summary>
     internal static Dictionary<int, PredictionRecord> Prepare(string outDir, ExistingOutput existing, Settings settings,
-        IReadOnlyList<PredictionPaths> files, IReadOnlyList<Sample> samples)
+        IReadOnlyList<PredictionPaths> files, IReadOnlyList<Sample> samples, ShardSpec? shard = null)
     {
-        CheckOutput(outDir, existing);
-        var manifestPath = Path.Combine(outDir, ManifestFile);
-        var resultsPath = Path.Combine(outDir, PredictionFiles.ResultsFile);
+        CheckOutput(outDir, existing, shard);
+        var manifestPath = Path.Combine(outDir, ManifestName(shard));
+        var resultsPath = Path.Combine(outDir, ResultsName(shard));
         var kept = new Dictionary<int, PredictionRecord>();
         switch (existing)
         {
             case ExistingOutput.Overwrite:
-                foreach (var r in ReadResults(resultsPath))
-                    if (r.Files is { } previous) DeleteInside(outDir, previous);
-                File.Delete(resultsPath);
-                File.Delete(manifestPath);
+                // A shard replaces its own earlier outputs; an unsharded run replaces whatever run the folder holds.
+                var runs = IsSharded(shard) ? [(resultsPath, manifestPath)]
+                    : ShardFiles(outDir).Select(f => (Path.Combine(outDir, f.Results), Path.Combine(outDir, f.Manifest ?? ManifestName(new ShardSpec(f.Index, f.Count)))))
+                        .Append((resultsPath, manifestPath)).ToList();
+                foreach (var (results, manifestFile) in runs)
+                {
+                    foreach (var r in ReadResults(results))
+                        if (r.Files is { } previous) DeleteInside(outDir, previous);
+                    File.Delete(results);
+                    File.Delete(manifestFile);
+                }
                 break;
             case ExistingOutput.Resume:
-                var manifest = ReadManifest(outDir)!;
+                var manifest = ReadManifest(outDir, ManifestName(shard))!;
                 var previousSettings = SettingsOf(manifest, manifestPath);
                 if (previousSettings != settings)
                     throw new DataException(manifestPath, $"cannot resume: the run was started with {Describe(previousSettings)}, this one has {Describe(settings)}");
@@ -76,41 +118,149 @@ public static class PredictionRun
                         kept[i] = r;
                 break;
         }
-        WriteManifest(outDir, settings, Running, null);
+        WriteManifest(outDir, settings, Running, null, shard);
         return kept;
     }
 
     /// <summary>Checks, before any work, that <paramref name="outDir"/> can take a run: it is created if needed and must be
     /// writable; stray temporary files of a killed run are deleted; a non-empty folder is refused under
     /// <see cref="ExistingOutput.Refuse"/>, and <see cref="ExistingOutput.Resume"/> needs a manifest to resume.</summary>
-    public static void CheckOutput(string outDir, ExistingOutput existing)
+    /// <para>A shard (<paramref name="shard"/> with N &gt; 1) shares the folder with the other shards of its run: it is refused
+    /// only when the folder holds an unsharded run, shards of another N, or (without --overwrite/--resume) its own earlier run.</para>
+    public static void CheckOutput(string outDir, ExistingOutput existing, ShardSpec? shard = null)
     {
         CheckWritable(outDir);
         DeleteTemporaryFiles(outDir);
-        if (existing == ExistingOutput.Refuse && Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault() is { } example)
+        var manifestName = ManifestName(shard);
+        if (IsSharded(shard))
+        {
+            if (File.Exists(Path.Combine(outDir, ManifestFile)))
+                throw new DataException(outDir, $"the output folder holds an unsharded run ({ManifestFile}); shard {shard} would mix with it: use another --out");
+            if (ShardFiles(outDir).FirstOrDefault(f => f.Count != shard!.Count) is { Results: not null } foreign)
+                throw new DataException(Path.Combine(outDir, foreign.Manifest ?? foreign.Results),
+                    $"the output folder holds shards of a {foreign.Count}-way run; shard {shard} (of {shard!.Count}) would mix with them: use another --out");
+            if (existing == ExistingOutput.Refuse && new[] { manifestName, ResultsName(shard) }.FirstOrDefault(f => File.Exists(Path.Combine(outDir, f))) is { } own)
+                throw new DataException(outDir, $"shard {shard} already ran here (it holds '{own}'): give --overwrite to replace it, " +
+                    "--resume to finish it, or another --out");
+        }
+        else if (existing == ExistingOutput.Refuse && Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault() is { } example)
             throw new DataException(outDir, $"the output folder is not empty (it holds '{Path.GetFileName(example)}'): give --overwrite to replace " +
                 "a previous run, --resume to finish an interrupted one, or another --out");
-        if (existing == ExistingOutput.Resume && !File.Exists(Path.Combine(outDir, ManifestFile)))
-            throw new DataException(outDir, $"nothing to resume: no {ManifestFile} (not a prediction folder, or its run never started)");
+        if (existing == ExistingOutput.Resume && !File.Exists(Path.Combine(outDir, manifestName)))
+            throw new DataException(outDir, $"nothing to resume: no {manifestName} (not a prediction folder, or its run never started)");
     }
+
+    /// <summary>The shard runs' files in a folder (from the manifests and results files present), by index.</summary>
+    private static List<(int Index, int Count, string? Manifest, string Results)> ShardFiles(string outDir) =>
+        Directory.Exists(outDir)
+            ? Directory.EnumerateFiles(outDir).Select(Path.GetFileName).OfType<string>()
+                .Select(n => (Name: n, M: ShardManifestName.Match(n), R: ShardResultsName.Match(n)))
+                .Where(x => x.M.Success || x.R.Success)
+                .Select(x => x.M.Success ? x.M : x.R)
+                .Select(m => (Index: int.Parse(m.Groups[1].Value), Count: int.Parse(m.Groups[2].Value)))
+                .Distinct()
+                .OrderBy(x => x.Count).ThenBy(x => x.Index)
+                .Select(x => (x.Index, x.Count,
+                    File.Exists(Path.Combine(outDir, $"agvas-run.shard-{x.Index}-of-{x.Count}.json")) ? $"agvas-run.shard-{x.Index}-of-{x.Count}.json" : null,
+                    $"results.shard-{x.Index}-of-{x.Count}.jsonl"))
+                .ToList()
+            : [];
 
     /// <summary>Marks the run complete with its counts.</summary>
-    internal static void Finish(string outDir, Settings settings, int succeeded, int failed) =>
-        WriteManifest(outDir, settings, Complete, (succeeded, failed));
+    internal static void Finish(string outDir, Settings settings, int succeeded, int failed, ShardSpec? shard = null) =>
+        WriteManifest(outDir, settings, Complete, (succeeded, failed), shard);
 
     /// <summary>Checks a prediction folder before evaluation: a manifest, when present, must say the run completed.</summary>
-    public static void CheckComplete(string predDir)
+    /// <remarks>A folder of shards must hold every shard 0 … N − 1 of one run (same N, settings and dataset), each
+    /// complete; with <paramref name="shard"/>, only that shard is checked (<c>agvas test --shard</c> scores its own images
+    /// while the other shards may still run).</remarks>
+    public static void CheckComplete(string predDir, ShardSpec? shard = null)
     {
-        if (ReadManifest(predDir) is not { } manifest) return;
-        var status = manifest["status"]?.GetValue<string>();
-        if (status != Complete)
-            throw new DataException(Path.Combine(predDir, ManifestFile),
-                $"the prediction run did not finish (status '{status}'): its maps may be a mixture; finish it with agvas predict --resume (same --out), or predict again with --overwrite");
+        var shards = ShardFiles(predDir);
+        if (IsSharded(shard))
+        {
+            CheckFinished(predDir, ManifestName(shard), required: true);
+            return;
+        }
+        if (shards.Count == 0)
+        {
+            CheckFinished(predDir, ManifestFile, required: false);
+            return;
+        }
+        if (File.Exists(Path.Combine(predDir, ManifestFile)))
+            throw new DataException(predDir, $"the folder mixes an unsharded run ({ManifestFile}) with shards ({shards[0].Results}, …): its maps may come from either");
+        int n = shards[^1].Count;
+        if (shards.FirstOrDefault(s => s.Count != n) is { Results: not null } other)
+            throw new DataException(Path.Combine(predDir, other.Manifest ?? other.Results),
+                $"foreign shard: the folder holds shards of a {n}-way run and this one is of a {other.Count}-way run");
+        var missing = Enumerable.Range(0, n).Where(k => shards.All(s => s.Index != k || s.Manifest is null)).ToList();
+        if (missing.Count > 0)
+            throw new DataException(predDir, $"incomplete set of shards: {string.Join(", ", missing.Select(k => $"{k}/{n}"))} missing " +
+                $"(no {string.Join(", ", missing.Take(3).Select(k => $"agvas-run.shard-{k}-of-{n}.json"))}); run them with --shard K/{n} into the same --out");
+        Settings? first = null;
+        foreach (var s in shards)
+        {
+            var manifest = CheckFinished(predDir, s.Manifest!, required: true)!;
+            var settings = SettingsOf(manifest, Path.Combine(predDir, s.Manifest!));
+            if (settings.Shard != $"{s.Index}/{s.Count}")
+                throw new DataException(Path.Combine(predDir, s.Manifest!), $"duplicated or renamed shard: the file names shard {s.Index}/{s.Count}, its content '{settings.Shard}'");
+            if (first is null) first = settings;
+            else if (settings.RunKey != first.RunKey)
+                throw new DataException(Path.Combine(predDir, s.Manifest!),
+                    $"foreign shard: it was run with {Describe(settings)}, shard {first.Shard} with {Describe(first)}");
+        }
     }
 
-    private static JsonObject? ReadManifest(string outDir)
+    /// <summary>
+    /// Checks, for evaluation, that the shards in <paramref name="predDir"/> (if any) cover <paramref name="samples"/>
+    /// exactly once: every image in one shard's results, none twice, none that the dataset lacks, and the dataset the
+    /// shards were cut from is this one. Without shards it does nothing.
+    /// </summary>
+    public static void CheckCoverage(string predDir, IReadOnlyList<Sample> samples)
     {
-        var path = Path.Combine(outDir, ManifestFile);
+        var shards = ShardFiles(predDir);
+        if (shards.Count == 0) return;
+        CheckComplete(predDir);
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var s in shards)
+            foreach (var r in ReadResults(Path.Combine(predDir, s.Results)))
+                if (!owner.TryAdd(r.Image, s.Results))
+                    throw new DataException(Path.Combine(predDir, s.Results), $"overlapping shards: '{r.Image}' is also in {owner[r.Image]}");
+        var dataset = samples.Select(s => s.RelativePath).ToHashSet(StringComparer.Ordinal);
+        if (owner.Keys.FirstOrDefault(i => !dataset.Contains(i)) is { } extra)
+            throw new DataException(Path.Combine(predDir, owner[extra]), $"foreign shard: its image '{extra}' is not in the dataset being evaluated");
+        var uncovered = samples.Where(s => !owner.ContainsKey(s.RelativePath)).Select(s => s.RelativePath).ToList();
+        if (uncovered.Count > 0)
+            throw new DataException(predDir, $"the shards do not cover the dataset: {uncovered.Count} image(s) in no shard's results, e.g. '{uncovered[0]}'");
+        var manifest = ReadManifest(predDir, shards[0].Manifest!)!;
+        var settings = SettingsOf(manifest, Path.Combine(predDir, shards[0].Manifest!));
+        if (settings.DatasetFingerprint != FingerprintOf(samples))
+            throw new DataException(Path.Combine(predDir, shards[0].Manifest!),
+                $"the shards were cut from another listing of the images ({settings.DatasetImages} images, fingerprint {settings.DatasetFingerprint?[..12]}); " +
+                $"the dataset being evaluated has {samples.Count}");
+    }
+
+    /// <summary>The results files of a folder: <c>results.jsonl</c> and every shard's, that exist.</summary>
+    public static IEnumerable<string> ResultFiles(string predDir) =>
+        new[] { Path.Combine(predDir, PredictionFiles.ResultsFile) }
+            .Concat(ShardFiles(predDir).Select(s => Path.Combine(predDir, s.Results)))
+            .Where(File.Exists);
+
+    private static JsonObject? CheckFinished(string predDir, string name, bool required)
+    {
+        var path = Path.Combine(predDir, name);
+        if (ReadManifest(predDir, name) is not { } manifest)
+            return required ? throw new DataException(path, "the run manifest is missing: the shard never started here") : null;
+        var status = manifest["status"]?.GetValue<string>();
+        if (status != Complete)
+            throw new DataException(path,
+                $"the prediction run did not finish (status '{status}'): its maps may be a mixture; finish it with agvas predict --resume (same --out), or predict again with --overwrite");
+        return manifest;
+    }
+
+    private static JsonObject? ReadManifest(string outDir, string name = ManifestFile)
+    {
+        var path = Path.Combine(outDir, name);
         if (!File.Exists(path)) return null;
         try
         {
@@ -128,7 +278,8 @@ public static class PredictionRun
         {
             if (m["format"]?.GetValue<string>() != Format) throw new DataException(path, $"run manifest format is not {Format}");
             return new Settings(m["mode"]!.GetValue<string>(), m["overlays"]!.GetValue<bool>(), m["context"]!.GetValue<string>(),
-                m["fingerprint"]!.GetValue<string>(), m["images"]!.GetValue<int>());
+                m["fingerprint"]!.GetValue<string>(), m["images"]!.GetValue<int>(), m["shard"]?.GetValue<string>(),
+                m["shard_key"]?.GetValue<string>(), m["dataset_fingerprint"]?.GetValue<string>(), m["dataset_images"]?.GetValue<int>() ?? 0);
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
@@ -139,7 +290,7 @@ public static class PredictionRun
     private static string Describe(Settings s) =>
         $"{s.Images} image(s) (fingerprint {s.Fingerprint[..12]}), mode {s.Mode}, overlays {(s.Overlays ? "on" : "off")}, context {s.Context}";
 
-    private static void WriteManifest(string outDir, Settings s, string status, (int Succeeded, int Failed)? counts)
+    private static void WriteManifest(string outDir, Settings s, string status, (int Succeeded, int Failed)? counts, ShardSpec? shard)
     {
         var o = new JsonObject
         {
@@ -147,7 +298,14 @@ public static class PredictionRun
             ["succeeded"] = counts?.Succeeded, ["failed"] = counts?.Failed,
             ["mode"] = s.Mode, ["overlays"] = s.Overlays, ["context"] = s.Context, ["fingerprint"] = s.Fingerprint,
         };
-        AtomicFile.WriteAllText(Path.Combine(outDir, ManifestFile), o.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (s.Shard is not null)
+        {
+            o["shard"] = s.Shard;
+            o["shard_key"] = s.ShardKey;
+            o["dataset_images"] = s.DatasetImages;
+            o["dataset_fingerprint"] = s.DatasetFingerprint;
+        }
+        AtomicFile.WriteAllText(Path.Combine(outDir, ManifestName(shard)), o.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     /// <summary>The records of a results file; lines that do not parse (a line cut by a kill) are ignored.</summary>
