@@ -106,7 +106,7 @@ public static class PredictionRun
                 }
                 break;
             case ExistingOutput.Resume:
-                var manifest = ReadManifest(outDir, ManifestName(shard))!;
+                if (ReadManifest(outDir, ManifestName(shard)) is not { } manifest) break;   // a shard's first run (CheckOutput)
                 var previousSettings = SettingsOf(manifest, manifestPath);
                 if (previousSettings != settings)
                     throw new DataException(manifestPath, $"cannot resume: the run was started with {Describe(previousSettings)}, this one has {Describe(settings)}");
@@ -124,7 +124,8 @@ public static class PredictionRun
 
     /// <summary>Checks, before any work, that <paramref name="outDir"/> can take a run: it is created if needed and must be
     /// writable; stray temporary files of a killed run are deleted; a non-empty folder is refused under
-    /// <see cref="ExistingOutput.Refuse"/>, and <see cref="ExistingOutput.Resume"/> needs a manifest to resume.</summary>
+    /// <see cref="ExistingOutput.Refuse"/>, and <see cref="ExistingOutput.Resume"/> needs a manifest to resume (a shard's
+    /// <see cref="ExistingOutput.Resume"/> starts the shard when it has none).</summary>
     /// <para>A shard (<paramref name="shard"/> with N &gt; 1) shares the folder with the other shards of its run: it is refused
     /// only when the folder holds an unsharded run, shards of another N, or (without --overwrite/--resume) its own earlier run.</para>
     public static void CheckOutput(string outDir, ExistingOutput existing, ShardSpec? shard = null)
@@ -146,7 +147,9 @@ public static class PredictionRun
         else if (existing == ExistingOutput.Refuse && Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault() is { } example)
             throw new DataException(outDir, $"the output folder is not empty (it holds '{Path.GetFileName(example)}'): give --overwrite to replace " +
                 "a previous run, --resume to finish an interrupted one, or another --out");
-        if (existing == ExistingOutput.Resume && !File.Exists(Path.Combine(outDir, manifestName)))
+        // A shard's --resume also starts the shard when it never ran: a Kubernetes pod's first run and its retries after a
+        // kill share one command line. An unsharded --resume without a run to finish is an error.
+        if (existing == ExistingOutput.Resume && !IsSharded(shard) && !File.Exists(Path.Combine(outDir, manifestName)))
             throw new DataException(outDir, $"nothing to resume: no {manifestName} (not a prediction folder, or its run never started)");
     }
 
