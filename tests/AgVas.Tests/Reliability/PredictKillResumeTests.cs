@@ -69,7 +69,8 @@ public sealed class PredictKillResumeTests : IDisposable
         Assert.True(code == 0, err);
     }
 
-    private static int LineCount(string path)
+    /// <summary>Lines in a file another process is appending to.</summary>
+    internal static int LineCount(string path)
     {
         if (!File.Exists(path)) return 0;
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

@@ -73,7 +73,7 @@ public sealed class ShardRunTests : IDisposable
         using (var process = Start(Predict(sharded, "--shard", "/3"), 1))
         {
             var clock = Stopwatch.StartNew();
-            while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3) && LineCount(results) < 1) Thread.Sleep(2);
+            while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3) && PredictKillResumeTests.LineCount(results) < 1) Thread.Sleep(2);
             Assert.False(process.HasExited, "shard 1 ended before it could be killed");
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
@@ -200,12 +200,5 @@ public sealed class ShardRunTests : IDisposable
         process.OutputDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         return process;
-    }
-
-    private static int LineCount(string path)
-    {
-        if (!File.Exists(path)) return 0;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return new StreamReader(stream).ReadToEnd().Count(c => c == '\n');
     }
 }
