@@ -15,6 +15,11 @@ public static class AtomicFile
         return dot > 0 && core.Length - dot - 1 == 32 && core[(dot + 1)..].All(char.IsAsciiHexDigitLower);
     }
 
+    /// <summary>The name of the file a temporary file (<see cref="IsTemporary"/>) was written for: <c>.x.png.&lt;hex&gt;.tmp</c> → <c>x.png</c>.</summary>
+    public static string TargetOf(string temporaryName) =>
+        IsTemporary(temporaryName) ? temporaryName[1..^(TemporarySuffix.Length + 33)]
+            : throw new ArgumentException($"'{temporaryName}' is not a temporary file name", nameof(temporaryName));
+
     /// <summary>Writes through <paramref name="write"/> into a temporary sibling, flushes it, then renames it over <paramref name="path"/>.</summary>
     public static void Write(string path, Action<Stream> write)
     {

@@ -87,6 +87,8 @@ public static class PredictionRun
         IReadOnlyList<PredictionPaths> files, IReadOnlyList<Sample> samples, ShardSpec? shard = null)
     {
         CheckOutput(outDir, existing, shard);
+        if (IsSharded(shard))
+            DeleteTemporaryFiles(outDir, [ManifestName(shard), ResultsName(shard), .. files.SelectMany(f => new[] { f.Map, f.Mask, f.Overlay }).OfType<string>()]);
         var manifestPath = Path.Combine(outDir, ManifestName(shard));
         var resultsPath = Path.Combine(outDir, ResultsName(shard));
         var kept = new Dictionary<int, PredictionRecord>();
@@ -131,7 +133,9 @@ public static class PredictionRun
     public static void CheckOutput(string outDir, ExistingOutput existing, ShardSpec? shard = null)
     {
         CheckWritable(outDir);
-        DeleteTemporaryFiles(outDir);
+        // The shards of a run write into one folder at once: a shard deletes only its own temporary files (in Prepare), never
+        // those another shard is writing.
+        if (!IsSharded(shard)) DeleteTemporaryFiles(outDir);
         var manifestName = ManifestName(shard);
         if (IsSharded(shard))
         {
@@ -339,11 +343,15 @@ public static class PredictionRun
         }
     }
 
-    /// <summary>Deletes, under <paramref name="outDir"/>, the temporary files <see cref="AtomicFile"/> writes (<c>.name.&lt;32 hex&gt;.tmp</c>).</summary>
-    internal static void DeleteTemporaryFiles(string outDir)
+    /// <summary>Deletes, under <paramref name="outDir"/>, the temporary files <see cref="AtomicFile"/> writes (<c>.name.&lt;32 hex&gt;.tmp</c>):
+    /// all of them, or with <paramref name="owned"/> (paths relative to <paramref name="outDir"/>) only those written for one of these files.</summary>
+    internal static void DeleteTemporaryFiles(string outDir, IEnumerable<string>? owned = null)
     {
+        var targets = owned?.Select(f => Path.GetFullPath(Path.Combine(outDir, f))).ToHashSet(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(outDir, ".*.tmp", new EnumerationOptions
             { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint }))
-            if (AtomicFile.IsTemporary(Path.GetFileName(file))) File.Delete(file);
+            if (Path.GetFileName(file) is var name && AtomicFile.IsTemporary(name)
+                && (targets is null || targets.Contains(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, AtomicFile.TargetOf(name))))))
+                File.Delete(file);
     }
 }

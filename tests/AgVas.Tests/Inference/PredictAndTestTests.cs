@@ -47,6 +47,37 @@ public sealed class PredictAndTestTests : IDisposable
     }
 
     [Fact]
+    public void AShardDeletesOnlyItsOwnTemporaryFilesNotThoseOfShardsRunningBesideIt()
+    {
+        var data = Path.Combine(dir, "data");
+        new BlobSource(6, 36, 4).WriteMvtec(data);
+        var samples = Datasets.Load(data);
+        using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(3));
+        var outDir = Path.Combine(dir, "pred");
+        var shard = new ShardSpec(0, 2);
+        var stems = PredictionFiles.Stems([.. samples.Select(s => s.RelativePath)]);
+        var key = ShardSpec.KeyFor(batchContext: false);
+        var (mine, theirs) = (Enumerable.Range(0, samples.Count).First(i => shard.Contains(samples[i], key)),
+            Enumerable.Range(0, samples.Count).First(i => !shard.Contains(samples[i], key)));
+        string TemporaryFor(string relative) => Path.Combine(outDir, Path.GetDirectoryName(relative)!,
+            $".{Path.GetFileName(relative)}.{Guid.NewGuid():N}.tmp");
+        var own = TemporaryFor(PredictionFiles.PathsOf(stems[mine], false).Mask);       // left by a killed run of this shard
+        var other = TemporaryFor(PredictionFiles.PathsOf(stems[theirs], false).Mask);   // being written by shard 1 right now
+        var otherManifest = TemporaryFor("agvas-run.shard-1-of-2.json");
+        foreach (var f in new[] { own, other, otherManifest })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(f)!);
+            File.WriteAllBytes(f, [1]);
+        }
+
+        DatasetPredictor.Run(segmenter, samples, outDir, shard: shard, existing: ExistingOutput.Resume);
+
+        Assert.False(File.Exists(own));
+        Assert.True(File.Exists(other));
+        Assert.True(File.Exists(otherManifest));
+    }
+
+    [Fact]
     public void EmptyDatasetIsAClearError()
     {
         using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(3));
