@@ -30,8 +30,11 @@ for r in rows:
     cat = r['category']
     gt = None
     if r['label'] == 'anomalous':
-        m = np.array(Image.open(os.path.join(base, r['mask'])).convert('L'))
-        gt = m >= 128 if r['mask_rule'] == 'ge128' else m > 0
+        gt = None
+        for part in r['mask'].split(';'):  # several masks of one image: their union
+            m = np.array(Image.open(os.path.join(base, part)).convert('L'))
+            g1 = m >= 128 if r.get('mask_rule') == 'ge128' else m > 0
+            gt = g1 if gt is None else gt | g1
         if gt.shape != P.shape: print('shape', stem, gt.shape, P.shape); continue
     g = gt if gt is not None else np.zeros(P.shape, bool)
     step = max(1, int(np.sqrt(P.size / 65536)))

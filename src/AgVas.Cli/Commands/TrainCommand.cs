@@ -48,8 +48,13 @@ internal static class TrainCommand
         {
             Description = "Set the input size of a ResNet-backbone model (fully convolutional, so it runs at any size; the pixel grid follows): e.g. 384 for a model trained at 256",
         };
+        var scales = new Option<int[]>("--scales")
+        {
+            Description = "Set the input sizes a ResNet-backbone model runs each image at, maps max-fused (e.g. --scales 256 384 512; one of them the input size); default: the input size only",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var raw = new Option<bool>("--raw") { Description = "Export the raw weights even when the checkpoint holds a weight average (optim.ema_decay)" };
-        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, inputSize, raw };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, inputSize, scales, raw };
         command.SetAction((parse, cancel) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -73,11 +78,16 @@ internal static class TrainCommand
                     resnet = resnet with { ImageSize = size };
                     vision = vision with { ResNet = resnet, Spam = vision.Spam with { PixelGridSize = resnet.GridSize } };
                 }
+                if (parse.GetValue(scales) is { Length: > 0 } sizes)
+                {
+                    if (vision.ResNet is not { } resnet) throw new ConfigException("--scales", "applies to ResNet-backbone models only (the ViT presets have fixed position embeddings)");
+                    vision = vision with { ResNet = resnet with { Scales = sizes } };
+                }
                 written = written with { Vision = vision };
                 // Save validates the configuration before it writes anything; the model's own is valid, so an error
                 // here comes from the options.
                 try { AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written); }
-                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold / --input-size", e.Message); }
+                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold / --input-size / --scales", e.Message); }
                 parse.InvocationConfiguration.Output.WriteLine(
                     $"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen, {(average ? "weight average" : "raw weights")})");
                 return Task.FromResult(0);

@@ -66,17 +66,49 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
     public Prediction Predict(RgbImage image, InstructionType mode) => Predict([image], mode)[0];
 
     /// <summary>Predicts a batch of images in one mode. <paramref name="questions"/>: per image, a question replacing the
-    /// mode's default (null entries use the default).</summary>
+    /// mode's default (null entries use the default). A ResNet-backbone model with several
+    /// <see cref="ResNetEncoderConfig.Scales"/> runs each image at every scale, fuses the four maps by their pixelwise
+    /// maximum and draws the mask from the fused map; the text is the answer at <see cref="ResNetEncoderConfig.ImageSize"/>.</summary>
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<RgbImage> images, InstructionType mode, IReadOnlyList<string?>? questions = null)
     {
         if (images.Count == 0) return [];
         if (questions is not null && questions.Count != images.Count)
             throw new ArgumentException($"{questions.Count} questions for {images.Count} images");
+        var sizes = model.Config.Vision.ResNet?.InferenceSizes ?? [model.Config.Vision.InputSize];
+        var runs = sizes.Select(size => Run(images, mode, questions, size)).ToList();   // [scale][image]
+        var agmd = model.Config.Vision.Agmd;
+        var predictions = new List<Prediction>(images.Count);
+        for (int r = 0; r < images.Count; r++)
+        {
+            var (image, first) = (images[r], runs[0][r]);
+            var maps = first.Maps;
+            foreach (var run in runs.Skip(1))
+                for (int c = 0; c < maps.Length; c++)
+                    MaxInto(maps[c], run[r].Maps[c]);
+            predictions.Add(new Prediction(image.Width, image.Height, maps[0], maps[1], maps[2], maps[3],
+                AnomalyMask.FromMap(maps[3], image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
+                first.Text, runs.Any(run => run[r].Forced), mode));
+        }
+        return predictions;
+    }
+
+    private static void MaxInto(float[] into, float[] other)
+    {
+        for (int i = 0; i < into.Length; i++) into[i] = MathF.Max(into[i], other[i]);
+    }
+
+    /// <summary>One scale's answer for one image: P_seg, P_nor, P_ano, P ([H, W] row-major at the image size each), the
+    /// generated text and whether the anchors were forced.</summary>
+    private sealed record ScaleRun(float[][] Maps, string Text, bool Forced);
+
+    /// <summary>Encodes <paramref name="images"/> at input side <paramref name="size"/>, generates the answers and decodes the maps.</summary>
+    private List<ScaleRun> Run(IReadOnlyList<RgbImage> images, InstructionType mode, IReadOnlyList<string?>? questions, int size)
+    {
         model.eval();
         using var guard = no_grad();
         using var scope = NewDisposeScope();
-        var (semantic, pixel) = AgVasInputs.Images(images, model.Config.Vision);                 // [B, 3, S, S] each
-        var (visual, fp) = model.EncodeImages(semantic, pixel);                                  // [B, 2·N_s, D], [B, C, H_p, W_p]
+        var (semantic, pixel) = AgVasInputs.Images(images, model.Config.Vision, size);           // [B, 3, S, S] each
+        var (visual, fp) = model.EncodeImages(semantic, pixel);                                  // [B, 2·N_s, D], [B, C, S/4, S/4]
         var ids = images.Select((_, i) => tokenizer.Encode(GenerationPrompts.Prompt(questions?[i] ?? GenerationPrompts.Question(mode)))).ToList();
         using var input = LlmInput.Build(model.Llm, ids, null, model.Config.ImageTokenId, visual);
         var generation = new GenerationOptions
@@ -84,7 +116,7 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
             MaxNewTokens = options.MaxNewTokens, StopIds = stopIds, RequiredIds = model.AnchorIds, ForcedSuffix = forcedSuffix,
         };
         using var result = Generation.Greedy(model.Llm, input.Embeds, input.Mask, generation);
-        long b = images.Count, p = input.Ids.shape[1], n = result.Tokens.Max(t => t.Length);
+        long b = images.Count, n = result.Tokens.Max(t => t.Length);
         using Scalar noToken = LlmInput.NoToken;
         var generated = full(b, n, noToken, dtype: ScalarType.Int64);                           // [B, N]
         for (int r = 0; r < b; r++)
@@ -95,20 +127,15 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
         using var decoded = model.DecodeMasks(fp, states);
         var maps = stack([decoded.PSeg, decoded.PNor, decoded.PAno, decoded.P], dim: 1);        // [B, 4, h, w]
 
-        var predictions = new List<Prediction>(images.Count);
-        var agmd = model.Config.Vision.Agmd;
+        var runs = new List<ScaleRun>(images.Count);
         for (int r = 0; r < b; r++)
         {
             var image = images[r];
-            var full4 = SamImageTransform.PostProcess(maps[r..(r + 1)], model.Config.Vision.InputSize,
-                image.Height, image.Width)[0];                                                   // [4, H, W]
-            float[] Channel(int c) => full4[c].contiguous().data<float>().ToArray();
-            var fused = Channel(3);
-            predictions.Add(new Prediction(image.Width, image.Height, Channel(0), Channel(1), Channel(2), fused,
-                AnomalyMask.FromMap(fused, image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
-                tokenizer.Decode(result.Tokens[r]), result.Forced[r], mode));
+            var full4 = SamImageTransform.PostProcess(maps[r..(r + 1)], size, image.Height, image.Width)[0]; // [4, H, W]
+            runs.Add(new ScaleRun([.. Enumerable.Range(0, 4).Select(c => full4[c].contiguous().data<float>().ToArray())],
+                tokenizer.Decode(result.Tokens[r]), result.Forced[r]));
         }
-        return predictions;
+        return runs;
     }
 
     /// <summary>Disposes the model.</summary>

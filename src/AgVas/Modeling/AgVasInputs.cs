@@ -19,13 +19,16 @@ public static class AgVasInputs
     /// <summary>Images → (semantic [B, 3, S_s, S_s], pixel [B, 3, S_p, S_p]). With the ResNet backbone both are the
     /// same [B, 3, S, S] tensor: longest side resized to S (bilinear, antialiased), BGR minus the mean image, zero-padded
     /// bottom/right (SAM's geometry, so <see cref="SamImageTransform.PostProcess"/> inverts it).</summary>
-    public static (Tensor Semantic, Tensor Pixel) Images(IReadOnlyList<RgbImage> images, VisionConfig config)
+    /// <param name="size">With the ResNet backbone: the input side S, default <see cref="ResNetEncoderConfig.ImageSize"/>
+    /// (any of <see cref="ResNetEncoderConfig.InferenceSizes"/>).</param>
+    public static (Tensor Semantic, Tensor Pixel) Images(IReadOnlyList<RgbImage> images, VisionConfig config, int? size = null)
     {
         using var scope = NewDisposeScope();
         if (config.ResNet is { } resnet)
         {
             var preprocess = Checkpoints.ResNet18Onnx.Shared.Preprocess;
-            var rows = images.Select(image => SamImageTransform.PreProcess(ImageTensor(image), resnet.ImageSize, preprocess.Apply)).ToList(); // [1, 3, S, S] each
+            int side = size ?? resnet.ImageSize;
+            var rows = images.Select(image => SamImageTransform.PreProcess(ImageTensor(image), side, preprocess.Apply)).ToList(); // [1, 3, S, S] each
             var both = cat(rows, 0);                                                                     // [B, 3, S, S]
             return (both.alias().MoveToOuterDisposeScope(), both.MoveToOuterDisposeScope());
         }

@@ -15,13 +15,21 @@ namespace AgVas.Modeling;
 /// same image, k = N/100, N/20, N/4: a training-free cue that a patch is unlike the rest of the image).
 /// </summary>
 /// <param name="ImageSize">Side of the square input (longest side resized, zero-padded after normalisation); a multiple of 32.</param>
+/// <param name="Scales">Inference only (no weight depends on it): the input sides an image is run at, each a multiple of 32
+/// and one of them <see cref="ImageSize"/>; the maps are fused by their pixelwise maximum and the mask drawn from the fused
+/// map, the text comes from the run at <see cref="ImageSize"/> (docs/design.md §11). Default: <see cref="ImageSize"/> only.</param>
 public sealed record ResNetEncoderConfig(
     int ImageSize = 256,
     IReadOnlyList<int>? PixelStages = null,
     int OutputChannels = 64,
     int SemanticGrid = 8,
-    int RarityChannels = 3)
+    int RarityChannels = 3,
+    IReadOnlyList<int>? Scales = null)
 {
+    /// <summary>The input sides run at inference, <see cref="ImageSize"/> first.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<int> InferenceSizes => [ImageSize, .. (Scales ?? []).Where(s => s != ImageSize)];
+
     /// <summary>Stages fused into f_p (default 1, 2, 3: strides 4, 8, 16).</summary>
     public IReadOnlyList<int> Stages => PixelStages ?? [1, 2, 3];
     /// <summary>f_p is at stride 4.</summary>

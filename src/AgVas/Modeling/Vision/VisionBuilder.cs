@@ -64,6 +64,21 @@ public static class VisionBuilder
         Positive("ResNet.SemanticGrid", r.SemanticGrid);
         if (r.SemanticGrid > r.ImageSize / 32)
             throw new ModelConfigException("ResNet.SemanticGrid", $"{r.SemanticGrid} exceeds layer4's grid {r.ImageSize / 32} at ResNet.ImageSize = {r.ImageSize}");
+        if (r.Scales is { } scales)
+        {
+            if (!scales.Contains(r.ImageSize))
+                throw new ModelConfigException("ResNet.Scales", $"[{string.Join(", ", scales)}] must include ResNet.ImageSize = {r.ImageSize} (the run whose text is answered)");
+            if (scales.Distinct().Count() != scales.Count) throw new ModelConfigException("ResNet.Scales", $"[{string.Join(", ", scales)}] repeats a size");
+            foreach (var size in scales)
+            {
+                if (size is < 64 or > 2048 || size % 32 != 0)
+                    throw new ModelConfigException("ResNet.Scales", $"{size} is not a multiple of 32 in [64, 2048]");
+                if (r.SemanticGrid > size / 32)
+                    throw new ModelConfigException("ResNet.Scales", $"{size} gives layer4 a {size / 32}² grid, smaller than ResNet.SemanticGrid = {r.SemanticGrid}");
+            }
+            if (scales.Count > 1 && c.Spam.PositionalEncoding == SpamPositionalEncoding.Learned)
+                throw new ModelConfigException("ResNet.Scales", "a learned SPAM position embedding has one grid size: use one scale");
+        }
         if (r.RarityChannels is < 0 or > 3) throw new ModelConfigException("ResNet.RarityChannels", $"{r.RarityChannels} is outside 0..3");
         if (r.Stages.Count == 0 || r.Stages.Any(st => st is < 1 or > 4) || r.Stages.Distinct().Count() != r.Stages.Count)
             throw new ModelConfigException("ResNet.PixelStages", $"[{string.Join(", ", r.Stages)}] must be distinct stages from 1..4");
