@@ -10,7 +10,7 @@ namespace AgVas.Bench;
 /// <summary>
 /// The pretrained ResNet-18 backbone (NuGet <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> 0.24.0) two ways, to answer
 /// "map the weights onto a TorchSharp ResNet-18, or run the graph in ONNX Runtime: measure both and take the faster at
-/// equal outputs": <see cref="ResNet18Onnx.Shared"/> under no_grad at 224² (batch 1 and 8), 256² and 384² (batch 1),
+/// equal outputs": <see cref="ResNet18Onnx.Shared"/> under no_grad at 224² (batch 1 and 8), 256², 384² and 512² (batch 1: the default model's scales),
 /// and the package's ONNX file in an ORT <see cref="InferenceSession"/> (CPU, intra-op threads = TorchSharp's, all
 /// graph optimisations) at its declared 1×3×224×224 input (and batch 8 if it accepts it). Per case: median latency
 /// over N iterations after warm-up, images/s, achieved GFLOP/s (<see cref="ResNet18.Flops"/>, convolutions only) and
@@ -41,7 +41,7 @@ internal static class BackboneBench
         // TorchSharp: the sizes the model uses.
         // Whichever case ran first was seen 3-4x slower beyond two warm-up iterations (libtorch's lazy set-up), so every
         // case is warmed up once before any is timed (and again, briefly, right before its own timing).
-        var cases = new (int Size, int Batch)[] { (224, 1), (224, 8), (256, 1), (384, 1) };
+        var cases = new (int Size, int Batch)[] { (224, 1), (224, 8), (256, 1), (384, 1), (512, 1) };
         using (no_grad())
         {
             var inputs = cases.Select(c => Input(preprocess, c.Batch, c.Size)).ToArray();

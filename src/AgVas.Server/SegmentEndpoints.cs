@@ -28,10 +28,7 @@ internal static class SegmentEndpoints
                              "(DirectSegmentation, DescribeThenSegment, DescribeThenSegmentPlus, SegmentThenExplain).")
             .Accepts<SegmentForm>("multipart/form-data")
             .Produces<SegmentResponse>(StatusCodes.Status200OK)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<ErrorResponse>(StatusCodes.Status429TooManyRequests)
-            .DisableAntiforgery();
+            .UploadEndpoint();
         app.MapPost("/api/segment/batch", SegmentBatch)
             .WithName("SegmentBatch")
             .WithSummary("Scores several images of one kind together (batch context): one result per image, in upload order")
@@ -39,11 +36,15 @@ internal static class SegmentEndpoints
                              "compared with the others of the upload (docs/design.md §11); an unreadable image gets its own error.")
             .Accepts<BatchForm>("multipart/form-data")
             .Produces<BatchResponse>(StatusCodes.Status200OK)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<ErrorResponse>(StatusCodes.Status429TooManyRequests)
-            .DisableAntiforgery();
+            .UploadEndpoint();
     }
+
+    /// <summary>What both upload endpoints share: their error responses (400, 413, 429) and no antiforgery token.</summary>
+    private static RouteHandlerBuilder UploadEndpoint(this RouteHandlerBuilder endpoint) => endpoint
+        .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+        .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+        .Produces<ErrorResponse>(StatusCodes.Status429TooManyRequests)
+        .DisableAntiforgery();
 
     /// <summary>The form of <c>POST /api/segment</c> (for the OpenAPI document).</summary>
     internal sealed record SegmentForm(IFormFile Image)

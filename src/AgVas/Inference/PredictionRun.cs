@@ -44,11 +44,15 @@ public static class PredictionRun
     private static readonly System.Text.RegularExpressions.Regex ShardResultsName = new(@"^results\.shard-(\d+)-of-(\d+)\.jsonl$");
 
     /// <summary>The manifest file of a run: <c>agvas-run.json</c>, or <c>agvas-run.shard-K-of-N.json</c> for a shard (N &gt; 1).</summary>
-    public static string ManifestName(ShardSpec? shard) => IsSharded(shard) ? $"agvas-run.shard-{shard!.Index}-of-{shard.Count}.json" : ManifestFile;
+    public static string ManifestName(ShardSpec? shard) => IsSharded(shard) ? ShardManifest(shard!.Index, shard.Count) : ManifestFile;
+
+    // The shard file names by number, for names found in a folder too (which need not be a valid ShardSpec).
+    private static string ShardManifest(int index, int count) => $"agvas-run.shard-{index}-of-{count}.json";
+    private static string ShardResults(int index, int count) => $"results.shard-{index}-of-{count}.jsonl";
 
     /// <summary>The results file of a run: <c>results.jsonl</c>, or <c>results.shard-K-of-N.jsonl</c> for a shard (N &gt; 1).</summary>
     public static string ResultsName(ShardSpec? shard) =>
-        IsSharded(shard) ? $"results.shard-{shard!.Index}-of-{shard.Count}.jsonl" : PredictionFiles.ResultsFile;
+        IsSharded(shard) ? ShardResults(shard!.Index, shard.Count) : PredictionFiles.ResultsFile;
 
     private static bool IsSharded(ShardSpec? shard) => shard is { Count: > 1 };
 
@@ -97,7 +101,7 @@ public static class PredictionRun
             case ExistingOutput.Overwrite:
                 // A shard replaces its own earlier outputs; an unsharded run replaces whatever run the folder holds.
                 var runs = IsSharded(shard) ? [(resultsPath, manifestPath)]
-                    : ShardFiles(outDir).Select(f => (Path.Combine(outDir, f.Results), Path.Combine(outDir, f.Manifest ?? ManifestName(new ShardSpec(f.Index, f.Count)))))
+                    : ShardFiles(outDir).Select(f => (Path.Combine(outDir, f.Results), Path.Combine(outDir, f.Manifest ?? ShardManifest(f.Index, f.Count))))
                         .Append((resultsPath, manifestPath)).ToList();
                 foreach (var (results, manifestFile) in runs)
                 {
@@ -168,8 +172,8 @@ public static class PredictionRun
                 .Distinct()
                 .OrderBy(x => x.Count).ThenBy(x => x.Index)
                 .Select(x => (x.Index, x.Count,
-                    File.Exists(Path.Combine(outDir, $"agvas-run.shard-{x.Index}-of-{x.Count}.json")) ? $"agvas-run.shard-{x.Index}-of-{x.Count}.json" : null,
-                    $"results.shard-{x.Index}-of-{x.Count}.jsonl"))
+                    File.Exists(Path.Combine(outDir, ShardManifest(x.Index, x.Count))) ? ShardManifest(x.Index, x.Count) : null,
+                    ShardResults(x.Index, x.Count)))
                 .ToList()
             : [];
 
@@ -203,7 +207,7 @@ public static class PredictionRun
         var missing = Enumerable.Range(0, n).Where(k => shards.All(s => s.Index != k || s.Manifest is null)).ToList();
         if (missing.Count > 0)
             throw new DataException(predDir, $"incomplete set of shards: {string.Join(", ", missing.Select(k => $"{k}/{n}"))} missing " +
-                $"(no {string.Join(", ", missing.Take(3).Select(k => $"agvas-run.shard-{k}-of-{n}.json"))}); run them with --shard K/{n} into the same --out");
+                $"(no {string.Join(", ", missing.Take(3).Select(k => ShardManifest(k, n)))}); run them with --shard K/{n} into the same --out");
         Settings? first = null;
         foreach (var s in shards)
         {
