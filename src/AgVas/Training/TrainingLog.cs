@@ -77,7 +77,8 @@ public sealed class TrainingLog : IDisposable
             if (string.IsNullOrWhiteSpace(line)) continue;
             var o = JsonNode.Parse(line)!.AsObject();
             if (o.ContainsKey("validation")) continue;
-            double D(string k) => o[k]!.GetValue<double>();
+            // A non-finite value was written as null (Append): it reads back as NaN.
+            double D(string k) => o[k]?.GetValue<double>() ?? double.NaN;
             // Logs written before hard_bce existed lack it: 0, as their loss had no such term.
             var loss = new LossParts(D("loss"), D("text"), D("bce_nor"), D("bce_ano"), D("bce_seg"), D("dice_nor"), D("dice_ano"), D("dice_seg"),
                 o["hard_bce"]?.GetValue<double>() ?? 0);

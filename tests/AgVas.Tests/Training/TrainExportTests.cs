@@ -65,7 +65,47 @@ public sealed class TrainExportTests : IDisposable
             "--out", dir["bad"], "--threshold", "1.5");
         Assert.Equal(1, code);
         Assert.Contains("Agmd.Threshold", err);
+        (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"),
+            "--out", dir["bad"], "--scales", "256", "384");
+        Assert.Equal(1, code);
+        Assert.Contains("--scales", err);
+        Assert.Contains("ResNet-backbone models only", err);
         Assert.False(Directory.Exists(dir["bad"]));
+    }
+
+    [Fact]
+    public void ExportSetsTheInferenceScalesOfAResNetModel()
+    {
+        var config = dir["resnet.yaml"];
+        File.WriteAllText(config, """
+            model: { preset: tiny-resnet }
+            data:
+              sources:
+                - synth: { count: 4, size: 64, normal_ratio: 0.3 }
+            optim: { batch_size: 1, warmup_steps: 1 }
+            steps: 1
+            output: { checkpoint_every: 1, validate_every: 0 }
+            """);
+        var run = dir["resnet-run"];
+        var (code, _, err) = CliErrorTests.Run("train", "--config", config, "--out", run);
+        Assert.True(code == 0, err);
+        var checkpoint = Path.Combine(run, "checkpoints", "step-000001");
+        var exported = dir["resnet-exported"];
+        (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", checkpoint, "--out", exported, "--scales", "256", "320");
+        Assert.True(code == 0, err);
+        var resnet = AgVasModelDirectory.ReadConfig(exported).Vision.ResNet!;
+        Assert.Equal([256, 320], resnet.Scales);
+        Assert.Equal(256, resnet.ImageSize);
+
+        // Scales must hold the input size and be multiples of 32; a refused export writes nothing.
+        foreach (var (scales, message) in new[] { (new[] { "320", "384" }, "must include ResNet.ImageSize"), (["256", "300"], "not a multiple of 32") })
+        {
+            (code, _, err) = CliErrorTests.Run(["train", "export", "--config", config, "--checkpoint", checkpoint, "--out", dir["resnet-bad"], "--scales", .. scales]);
+            Assert.Equal(1, code);
+            Assert.Contains("ResNet.Scales", err);
+            Assert.Contains(message, err);
+            Assert.False(Directory.Exists(dir["resnet-bad"]));
+        }
     }
 
     [Fact]

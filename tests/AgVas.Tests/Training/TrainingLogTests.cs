@@ -46,6 +46,27 @@ public sealed class TrainingLogTests : IDisposable
         Assert.Equal(0.6, step.Loss.DiceSeg);
     }
 
+    /// <summary>A non-finite value (a NaN loss part, an infinite rate) is written as null and reads back as NaN; the
+    /// log of such a run still reads and plots (it used to throw at the end of training).</summary>
+    [Fact]
+    public void NonFiniteValuesRoundTripAsNaNAndStillPlot()
+    {
+        var step = Step(1) with { Loss = Step(1).Loss with { DiceNor = double.NaN }, ExamplesPerSecond = double.PositiveInfinity };
+        using (var log = TrainingLog.Open(dir, 0))
+        {
+            log.Write(step);
+            log.Write(Step(2));
+        }
+        var path = Path.Combine(dir, TrainingLog.FileName);
+        Assert.Contains("\"dice_nor\":null", File.ReadAllLines(path)[0]);
+        var read = TrainingLog.ReadSteps(path);
+        Assert.True(double.IsNaN(read[0].Loss.DiceNor));
+        Assert.True(double.IsNaN(read[0].ExamplesPerSecond));
+        Assert.Equal(Step(2), read[1]);
+        LossPlot.Save(read, Path.Combine(dir, LossPlot.FileName));
+        Assert.True(new FileInfo(Path.Combine(dir, LossPlot.FileName)).Length > 0);
+    }
+
     [Fact]
     public void PlotsTheLossCurvesToPng()
     {
