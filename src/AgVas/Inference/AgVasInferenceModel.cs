@@ -75,19 +75,25 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
         if (questions is not null && questions.Count != images.Count)
             throw new ArgumentException($"{questions.Count} questions for {images.Count} images");
         var sizes = model.Config.Vision.ResNet?.InferenceSizes ?? [model.Config.Vision.InputSize];
-        var runs = sizes.Select(size => Run(images, mode, questions, size)).ToList();   // [scale][image]
+        var fused = Run(images, mode, questions, sizes[0]);                              // [image], maps fused in place
+        var forced = fused.Select(f => f.Forced).ToArray();
+        foreach (var size in sizes.Skip(1))
+        {
+            var run = Run(images, mode, questions, size);
+            for (int r = 0; r < images.Count; r++)
+            {
+                for (int c = 0; c < fused[r].Maps.Length; c++) MaxInto(fused[r].Maps[c], run[r].Maps[c]);
+                forced[r] |= run[r].Forced;
+            }
+        }
         var agmd = model.Config.Vision.Agmd;
         var predictions = new List<Prediction>(images.Count);
         for (int r = 0; r < images.Count; r++)
         {
-            var (image, first) = (images[r], runs[0][r]);
-            var maps = first.Maps;
-            foreach (var run in runs.Skip(1))
-                for (int c = 0; c < maps.Length; c++)
-                    MaxInto(maps[c], run[r].Maps[c]);
+            var (image, maps) = (images[r], fused[r].Maps);
             predictions.Add(new Prediction(image.Width, image.Height, maps[0], maps[1], maps[2], maps[3],
                 AnomalyMask.FromMap(maps[3], image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
-                first.Text, runs.Any(run => run[r].Forced), mode));
+                fused[r].Text, forced[r], mode));
         }
         return predictions;
     }
