@@ -72,17 +72,15 @@ internal static class TrainCommand
                 if (parse.GetValue(threshold) is { } t) agmd = agmd with { Threshold = t };
                 if (parse.GetValue(seed) is { } s) agmd = agmd with { SeedThreshold = s };
                 var vision = written.Vision with { Agmd = agmd };
+                ResNetEncoderConfig ResNetOnly(string option) => vision.ResNet
+                    ?? throw new ConfigException(option, "applies to ResNet-backbone models only (the ViT presets have fixed position embeddings)");
                 if (parse.GetValue(inputSize) is { } size)
                 {
-                    if (vision.ResNet is not { } resnet) throw new ConfigException("--input-size", "applies to ResNet-backbone models only (the ViT presets have fixed position embeddings)");
-                    resnet = resnet with { ImageSize = size };
+                    var resnet = ResNetOnly("--input-size") with { ImageSize = size };
                     vision = vision with { ResNet = resnet, Spam = vision.Spam with { PixelGridSize = resnet.GridSize } };
                 }
                 if (parse.GetValue(scales) is { Length: > 0 } sizes)
-                {
-                    if (vision.ResNet is not { } resnet) throw new ConfigException("--scales", "applies to ResNet-backbone models only (the ViT presets have fixed position embeddings)");
-                    vision = vision with { ResNet = resnet with { Scales = sizes } };
-                }
+                    vision = vision with { ResNet = ResNetOnly("--scales") with { Scales = sizes } };
                 written = written with { Vision = vision };
                 // Save validates the configuration before it writes anything; the model's own is valid, so an error
                 // here comes from the options.

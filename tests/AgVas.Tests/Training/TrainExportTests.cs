@@ -11,24 +11,32 @@ public sealed class TrainExportTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
+    /// <summary>Trains <paramref name="preset"/> for <paramref name="steps"/> steps on synthetic 64² images, with a checkpoint
+    /// at the last step; returns the config file and the run folder.</summary>
+    private (string Config, string Run) Train(string name, string preset, int count, int batchSize, int steps)
+    {
+        var config = dir[$"{name}.yaml"];
+        File.WriteAllText(config, $$"""
+            model: { preset: {{preset}} }
+            data:
+              sources:
+                - synth: { count: {{count}}, size: 64, normal_ratio: 0.3 }
+            optim: { batch_size: {{batchSize}}, warmup_steps: 1 }
+            steps: {{steps}}
+            output: { checkpoint_every: {{steps}}, validate_every: 0 }
+            """);
+        var run = dir[$"{name}-run"];
+        var (code, _, err) = CliErrorTests.Run("train", "--config", config, "--out", run);
+        Assert.True(code == 0, err);
+        return (config, run);
+    }
+
     [Fact]
     public void TheLastCheckpointExportsToTheFinalModelsWeights()
     {
-        var config = dir["run.yaml"];
-        File.WriteAllText(config, """
-            model: { preset: tiny }
-            data:
-              sources:
-                - synth: { count: 6, size: 64, normal_ratio: 0.3 }
-            optim: { batch_size: 2, warmup_steps: 1 }
-            steps: 2
-            output: { checkpoint_every: 2, validate_every: 0 }
-            """);
-        var run = dir["run"];
-        var (code, _, err) = CliErrorTests.Run("train", "--config", config, "--out", run);
-        Assert.True(code == 0, err);
+        var (config, run) = Train("run", preset: "tiny", count: 6, batchSize: 2, steps: 2);
         var exported = dir["exported"];
-        (code, var output, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"), "--out", exported);
+        var (code, output, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000002"), "--out", exported);
         Assert.True(code == 0, err);
         Assert.Contains("step 2", output);
 
@@ -76,22 +84,10 @@ public sealed class TrainExportTests : IDisposable
     [Fact]
     public void ExportSetsTheInferenceScalesOfAResNetModel()
     {
-        var config = dir["resnet.yaml"];
-        File.WriteAllText(config, """
-            model: { preset: tiny-resnet }
-            data:
-              sources:
-                - synth: { count: 4, size: 64, normal_ratio: 0.3 }
-            optim: { batch_size: 1, warmup_steps: 1 }
-            steps: 1
-            output: { checkpoint_every: 1, validate_every: 0 }
-            """);
-        var run = dir["resnet-run"];
-        var (code, _, err) = CliErrorTests.Run("train", "--config", config, "--out", run);
-        Assert.True(code == 0, err);
+        var (config, run) = Train("resnet", preset: "tiny-resnet", count: 4, batchSize: 1, steps: 1);
         var checkpoint = Path.Combine(run, "checkpoints", "step-000001");
         var exported = dir["resnet-exported"];
-        (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", checkpoint, "--out", exported, "--scales", "256", "320");
+        var (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", checkpoint, "--out", exported, "--scales", "256", "320");
         Assert.True(code == 0, err);
         var resnet = AgVasModelDirectory.ReadConfig(exported).Vision.ResNet!;
         Assert.Equal([256, 320], resnet.Scales);

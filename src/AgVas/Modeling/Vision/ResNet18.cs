@@ -17,7 +17,7 @@ namespace AgVas.Modeling;
 /// <param name="ImageSize">Side of the square input (longest side resized, zero-padded after normalisation); a multiple of 32.</param>
 /// <param name="Scales">Inference only (no weight depends on it): the input sides an image is run at, each a multiple of 32
 /// and one of them <see cref="ImageSize"/>; the maps are fused by their pixelwise maximum and the mask drawn from the fused
-/// map, the text comes from the run at <see cref="ImageSize"/> (docs/design.md §11). Default: <see cref="ImageSize"/> only.</param>
+/// map, the text comes from the run at <see cref="ImageSize"/> (docs/design.md §6). Default: <see cref="ImageSize"/> only.</param>
 public sealed record ResNetEncoderConfig(
     int ImageSize = 256,
     IReadOnlyList<int>? PixelStages = null,
