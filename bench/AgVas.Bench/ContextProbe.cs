@@ -73,7 +73,7 @@ internal static class ContextProbe
     }
 }
 
-/// <summary>Probe: fuses an AG-VAS prediction dir with a context-probe dir by <see cref="Inference.ContextFusionConfig"/>. fuse-probe data agvasPred ctxPred out w a b [threshold]</summary>
+/// <summary>Probe: fuses an AG-VAS prediction dir with a context-probe dir by <see cref="Inference.ContextFusionConfig"/>. fuse-probe data agvasPred ctxPred out w a b [threshold [seed]]</summary>
 internal static class FuseProbe
 {
     public static int Run(string[] args)
@@ -81,13 +81,13 @@ internal static class FuseProbe
         var samples = Datasets.Load(args[0]);
         string agvas = args[1], ctx = args[2], outDir = args[3];
         var rule = new Inference.ContextFusionConfig(double.Parse(args[4]), double.Parse(args[5]), double.Parse(args[6]),
-            args.Length > 7 ? double.Parse(args[7]) : 0.5);
+            args.Length > 7 ? double.Parse(args[7]) : 0.5, args.Length > 8 ? double.Parse(args[8]) : null);
         foreach (var s in samples)
         {
             var p = Npy.ReadSingle(Inference.PredictionFiles.MapPath(agvas, s.RelativePath), out var shape, out _);
             var c = Npy.ReadSingle(Inference.PredictionFiles.MapPath(ctx, s.RelativePath), out _, out _);
             var f = rule.Fuse(p, c);
-            var mask = Inference.AnomalyMask.FromMap(f, shape[1], shape[0], rule.Threshold, rule.Threshold);
+            var mask = Inference.AnomalyMask.FromMap(f, shape[1], shape[0], rule.Threshold, rule.SeedThreshold);
             Npy.Write(Inference.PredictionFiles.MapPath(outDir, s.RelativePath), NpyArray.FromSingle(f, shape));
             ImageIO.SaveMaskPng(mask, Inference.PredictionFiles.MaskPath(outDir, s.RelativePath));
         }

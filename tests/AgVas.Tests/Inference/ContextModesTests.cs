@@ -29,7 +29,8 @@ public sealed class ContextModesTests : IDisposable
     {
         var p = r.Prediction!;
         Assert.All(p.Map, v => Assert.InRange(v, 0f, 1f));
-        Assert.Equal(p.Map.Select(v => v > ContextFusionConfig.Default.Threshold), p.Mask.Data);
+        var rule = ContextFusionConfig.Default;
+        Assert.Equal(AnomalyMask.FromMap(p.Map, p.Width, p.Height, rule.Threshold, rule.SeedThreshold).Data, p.Mask.Data);
         Assert.Equal(MaskFacts.Of(p.Mask).Verdict, p.Verdict);                                     // answer follows the fused mask
         Assert.Equal(p.Facts.RegionCount, MaskFacts.Of(p.Mask).RegionCount);
     }
@@ -137,6 +138,21 @@ public sealed class ContextModesTests : IDisposable
         Assert.Equal(0.75f, f[1], 5);
         Assert.Equal(0.2f + 0.5f / (1 + MathF.Exp(-14f)), f[2], 5);
         Assert.Throws<ArgumentException>(() => new ContextFusionConfig(1.5, 0.6, 0.1).Validate());
+    }
+
+    [Fact]
+    public void TheFusedMaskKeepsOnlyRegionsWithASeedPixel()
+    {
+        // w = 1, so F = P on a 4×1 strip: [0.6, 0.75, 0, 0.6] → two regions above 0.5; only the first reaches the seed 0.7.
+        var rule = new ContextFusionConfig(Weight: 1, Center: 0, Scale: 1, Threshold: 0.5, Seed: 0.7);
+        float[] map = [0.6f, 0.75f, 0f, 0.6f];
+        var p = new Prediction(4, 1, new float[4], new float[4], new float[4], map, new BinaryMask(4, 1), "", false, default);
+        var fused = rule.Apply(p, new float[4]);
+        Assert.Equal(map, fused.Map);
+        Assert.Equal([true, true, false, false], fused.Mask.Data);
+        Assert.Equal([true, true, false, true], (rule with { Seed = null }).Apply(p, new float[4]).Mask.Data);
+        Assert.Throws<ArgumentException>(() => (rule with { Seed = 0.4 }).Validate());
+        Assert.Throws<ArgumentException>(() => (rule with { Seed = 1 }).Validate());
     }
 
     [Fact]
