@@ -110,6 +110,7 @@ public static class MutualScoring
                     distances.Remove(k);
                     descriptors.Remove(k);
                     descriptor.Dispose();
+                    HeapTuning.Trim();                                         // flat memory over N (see HeapTuning.Trim)
                 }
                 complete.Clear();
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace AgVas.Modeling;
@@ -62,13 +63,35 @@ public sealed record AgVasConfig(VisionConfig Vision, Qwen2Config Llm, LoraConfi
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>Settings that older model directories still carry and that no longer configure the model: the loss
+    /// weights moved to the training configuration's LossWeights (models/agvas-tiny has them).</summary>
+    private static readonly HashSet<string> RetiredSettings = ["Vision.Loss.BceWeight", "Vision.Loss.DiceWeight", "Vision.Loss.HardBceWeight"];
+
+    /// <summary>The first key path of <paramref name="given"/> that the parsed configuration does not write back
+    /// (<paramref name="known"/>), other than <see cref="RetiredSettings"/>: a setting that would be silently ignored.</summary>
+    private static string? UnknownSetting(JsonNode? given, JsonNode? known, string prefix)
+    {
+        if (given is not JsonObject g) return null;
+        foreach (var (key, value) in g)
+        {
+            string path = prefix + key;
+            if (RetiredSettings.Contains(path)) continue;
+            if (known is not JsonObject k || !k.TryGetPropertyValue(key, out var kv)) return path;
+            if (UnknownSetting(value, kv, path + ".") is { } inner) return inner;
+        }
+        return null;
+    }
+
     /// <summary>Parses agvas_config.json text; <paramref name="source"/> names it in errors.</summary>
     public static AgVasConfig FromJson(string json, string source)
     {
         try
         {
-            return JsonSerializer.Deserialize<AgVasConfig>(json, JsonOptions)
+            var config = JsonSerializer.Deserialize<AgVasConfig>(json, JsonOptions)
                 ?? throw new Checkpoints.CheckpointException(source, "empty configuration");
+            if (UnknownSetting(JsonNode.Parse(json), JsonNode.Parse(config.ToJson()), "") is { } unknown)
+                throw new Checkpoints.CheckpointException(source, $"unknown setting '{unknown}' (misspelt, or from another version?)");
+            return config;
         }
         catch (JsonException e) { throw new Checkpoints.CheckpointException(source, "malformed configuration: " + e.Message); }
         catch (NotSupportedException e) { throw new Checkpoints.CheckpointException(source, "unsupported configuration: " + e.Message); }

@@ -1,3 +1,4 @@
+using AgVas.Checkpoints;
 using AgVas.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -175,6 +176,19 @@ public sealed class VisionConfigTests
         Assert.Contains("BceWeight", json);
         var config = AgVasConfig.FromJson(json, "agvas_config.json");
         Assert.Equal(new SegmentationLossConfig(), config.Vision.Loss);
+    }
+
+    /// <summary>A misspelt setting would otherwise be dropped silently and the model built with the default.</summary>
+    [Theory]
+    [InlineData("\"DiceScale\"", "\"DiceScal\": 1, \"DiceScale\"", "Vision.Loss.DiceScal")]
+    [InlineData("\"Vision\"", "\"Seed\": 3, \"Vision\"", "Seed")]
+    public void AnUnknownSettingIsAnErrorNamingItsPath(string anchor, string replacement, string path)
+    {
+        var json = AgVasConfig.Preset("tiny").ToJson();
+        Assert.Contains(anchor, json);
+        var e = Assert.Throws<CheckpointException>(() => AgVasConfig.FromJson(json.Replace(anchor, replacement), "m/agvas_config.json"));
+        Assert.Contains("m/agvas_config.json", e.Message);
+        Assert.Contains($"unknown setting '{path}'", e.Message);
     }
 }
 
