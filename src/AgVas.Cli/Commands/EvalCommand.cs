@@ -73,7 +73,7 @@ internal static class EvalCommand
             var samples = Datasets.Load(dataPath);
             var groups = ParseGroups(groupTexts, samples, dataPath);
             var predictions = new PredictionDirectory(predPath, resizeMaps);
-            PredictionRun.CheckCoverage(predPath, samples);                  // shards (#20): each image in exactly one
+            predictions.CheckCoverage(samples);                              // shards (#20): each image in exactly one
             var evaluator = new Evaluator();
             EvaluationReport report;
             if (samples.Count >= ProgressBarMinImages && console.Profile.Capabilities.Interactive)

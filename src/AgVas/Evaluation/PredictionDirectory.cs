@@ -22,6 +22,18 @@ public sealed class PredictionDirectory
     /// <summary>How many missing files an error lists.</summary>
     private const int ListedMissing = 5;
 
+    private readonly ShardSpec? _shard;
+
+    /// <summary>
+    /// For an evaluation of <paramref name="samples"/> from a folder of shards (#20): every image is in exactly one shard's
+    /// results, none is foreign, and the shards were cut from this dataset; throws <see cref="DataException"/> otherwise.
+    /// Does nothing for an unsharded run or when the folder was opened for one shard.
+    /// </summary>
+    public void CheckCoverage(IReadOnlyList<Sample> samples)
+    {
+        if (_shard is not { Count: > 1 }) Inference.PredictionRun.CheckCoverage(Root, samples);
+    }
+
     /// <param name="root">The folder.</param>
     /// <param name="resizeMaps">Resize maps whose size differs from their image (otherwise such a map is an error).</param>
     /// <param name="shard">Read only this shard's run (<c>agvas test --shard</c>); null: the folder's run, or all its shards,
@@ -31,6 +43,7 @@ public sealed class PredictionDirectory
         if (!Directory.Exists(root)) throw new DataException(root, "prediction directory not found");
         Inference.PredictionRun.CheckComplete(root, shard);
         Root = Path.GetFullPath(root);
+        _shard = shard;
         ResizeMaps = resizeMaps;
         var resultFiles = shard is { Count: > 1 } ? [Path.Combine(Root, Inference.PredictionRun.ResultsName(shard))] : Inference.PredictionRun.ResultFiles(Root);
         foreach (var r in resultFiles.SelectMany(Inference.PredictionRun.ReadResults))

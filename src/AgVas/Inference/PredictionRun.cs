@@ -29,7 +29,7 @@ public enum ExistingOutput
 /// shards; the manifest also holds <c>shard</c> ("K/N"), <c>shard_key</c> ("path" or "category"), <c>dataset_images</c>
 /// and <c>dataset_fingerprint</c> (of the whole dataset: output names follow the whole dataset, so sharded and unsharded
 /// runs write the same files). A folder holds either one unsharded run or the shards of one run, never both.
-/// <see cref="CheckComplete"/> and <see cref="CheckCoverage"/> refuse a set of shards that is incomplete, mixed or
+/// <see cref="CheckComplete"/> and <see cref="Evaluation.PredictionDirectory.CheckCoverage"/> refuse a set of shards that is incomplete, mixed or
 /// overlapping, naming the shards or files.</para>
 /// </summary>
 public static class PredictionRun
@@ -225,13 +225,14 @@ public static class PredictionRun
     /// <summary>
     /// Checks, for evaluation, that the shards in <paramref name="predDir"/> (if any) cover <paramref name="samples"/>
     /// exactly once: every image in one shard's results, none twice, none that the dataset lacks, and the dataset the
-    /// shards were cut from is this one. Without shards it does nothing.
+    /// shards were cut from is this one. Without shards it does nothing. The caller has checked the set with
+    /// <see cref="CheckComplete"/> (<see cref="Evaluation.PredictionDirectory"/> does, and calls this through its own
+    /// <see cref="Evaluation.PredictionDirectory.CheckCoverage"/>).
     /// </summary>
-    public static void CheckCoverage(string predDir, IReadOnlyList<Sample> samples)
+    internal static void CheckCoverage(string predDir, IReadOnlyList<Sample> samples)
     {
         var shards = ShardFiles(predDir);
         if (shards.Count == 0) return;
-        CheckComplete(predDir);
         var owner = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var s in shards)
             foreach (var r in ReadResults(Path.Combine(predDir, s.Results)))

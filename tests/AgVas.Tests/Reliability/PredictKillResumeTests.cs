@@ -32,20 +32,8 @@ public sealed class PredictKillResumeTests : IDisposable
 
         var killed = Path.Combine(dir, "killed");
         var results = Path.Combine(killed, PredictionFiles.ResultsFile);
-        var cli = typeof(PredictCommand).Assembly.Location;
-        using (var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "predict", "--model", model, "--data", data, "--out", killed, "--mode", "DirectSegmentation"])
-               { RedirectStandardOutput = true, RedirectStandardError = true })!)
-        {
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var deadline = Stopwatch.StartNew();
-            while (!process.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(3) && LineCount(results) < 3) Thread.Sleep(5);
-            Assert.False(process.HasExited, "the predict process ended before it could be killed");
-            process.Kill(entireProcessTree: true); // SIGKILL
-            process.WaitForExit();
-        }
+        CliProcess.KillWhen(["predict", "--model", model, "--data", data, "--out", killed, "--mode", "DirectSegmentation"],
+            () => LineCount(results) >= 3);
         Assert.InRange(LineCount(results), 3, images - 1);
         // What a kill during a write leaves (AtomicFile's temporary sibling), in case this kill did not leave one itself.
         var category = Directory.GetDirectories(killed)[0];

@@ -70,14 +70,7 @@ public sealed class ShardRunTests : IDisposable
 
         // Shard 1 is killed (SIGKILL) after its first image.
         var results = Path.Combine(sharded, "results.shard-1-of-3.jsonl");
-        using (var process = Start(Predict(sharded, "--shard", "/3"), 1))
-        {
-            var clock = Stopwatch.StartNew();
-            while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3) && PredictKillResumeTests.LineCount(results) < 1) Thread.Sleep(2);
-            Assert.False(process.HasExited, "shard 1 ended before it could be killed");
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
+        CliProcess.KillWhen([.. Predict(sharded, "--shard", "1/3")], () => PredictKillResumeTests.LineCount(results) >= 1);
         var (code, _, err) = CorpusCliTests.Run("eval", "--data", data, "--pred", sharded);
         Assert.Equal(1, code);
         Assert.Contains("agvas-run.shard-1-of-3.json", err);
@@ -191,14 +184,6 @@ public sealed class ShardRunTests : IDisposable
             .ToDictionary(f => Path.GetRelativePath(root, f), File.ReadAllBytes);
 
     /// <summary>A real CLI process with <c>JOB_COMPLETION_INDEX</c> = <paramref name="index"/>, as in a pod of an Indexed Job.</summary>
-    private static Process Start(string[] args, int index)
-    {
-        var start = new ProcessStartInfo("dotnet", [typeof(PredictCommand).Assembly.Location, .. args])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment[ShardSpec.IndexVariable] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        return process;
-    }
+    private static Process Start(string[] args, int index) =>
+        CliProcess.Start(args, new Dictionary<string, string> { [ShardSpec.IndexVariable] = index.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 }

@@ -36,25 +36,9 @@ public sealed class KillResumeProcessTests : IDisposable
         Assert.True(code == 0, err);
 
         var killed = Path.Combine(dir, "killed");
-        var cli = typeof(TrainCommand).Assembly.Location;
-        using (var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "train", "--config", config, "--out", killed])
-               { RedirectStandardOutput = true, RedirectStandardError = true })!)
-        {
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var deadline = Stopwatch.StartNew();
-            while (!process.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(3))
-            {
-                var latest = Path.Combine(TrainingCheckpoint.Directory(killed), TrainingCheckpoint.LatestFile);
-                if (File.Exists(latest) && File.ReadAllText(latest).Trim() is "step-000002" or "step-000004") break;
-                Thread.Sleep(20);
-            }
-            Assert.False(process.HasExited, "the training process ended before it could be killed");
-            process.Kill(entireProcessTree: true); // SIGKILL
-            process.WaitForExit();
-        }
+        var latest = Path.Combine(TrainingCheckpoint.Directory(killed), TrainingCheckpoint.LatestFile);
+        Reliability.CliProcess.KillWhen(["train", "--config", config, "--out", killed],
+            () => File.Exists(latest) && File.ReadAllText(latest).Trim() is "step-000002" or "step-000004");
         int checkpointStep = TrainingCheckpoint.ReadState(TrainingCheckpoint.Latest(killed)!).Step;
         Assert.InRange(checkpointStep, 2, 4);
         Assert.False(Directory.Exists(Trainer.FinalDirectory(killed)));
