@@ -37,20 +37,6 @@ public static partial class HeapTuning
         }
     }
 
-    /// <summary>
-    /// Hands the heap's free pages back to the kernel (glibc's <c>malloc_trim(0)</c>, which also releases whole free pages
-    /// inside the heap) when <see cref="Apply"/> raised the thresholds; otherwise a no-op, glibc trims by itself. For a
-    /// long loop whose buffers vary from step to step (batch context scoring, #16): without it the never-trimmed heap
-    /// fragments and the process's resident memory creeps up with the number of images.
-    /// </summary>
-    public static void Trim()
-    {
-        if (Applied) malloc_trim(0);
-    }
-
-    [LibraryImport("libc", EntryPoint = "malloc_trim")]
-    private static partial int malloc_trim(nuint pad);
-
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
 }

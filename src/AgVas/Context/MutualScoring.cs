@@ -110,7 +110,6 @@ public static class MutualScoring
                     distances.Remove(k);
                     descriptors.Remove(k);
                     descriptor.Dispose();
-                    HeapTuning.Trim();                                         // flat memory over N (see HeapTuning.Trim)
                 }
                 complete.Clear();
             }
