@@ -80,8 +80,9 @@ public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
         var f = cat([nn.functional.normalize(stage2, dim: 1), nn.functional.normalize(s3, dim: 1)], dim: 1) * invSqrt2; // [B, 384, h, w]
         f = f.flatten(2).transpose(1, 2);                                                           // [B, N, 384]
         var d2 = f.matmul(f.transpose(1, 2)).mul(minusTwo).add(two, one).clamp_min(zero);          // [B, N, N] squared distances 2 − 2·cos
-        d2 = d2.masked_fill(eye(n, dtype: ScalarType.Bool, device: d2.device).unsqueeze(0), inf);   // self excluded
+        d2.diagonal(dim1: 1, dim2: 2).fill_(inf);                                                  // self excluded
         long[] ks = [.. new[] { n / 100, n / 20, n / 4 }.Take(channels).Select(k => Math.Max(1, k))];
+        // One topk of the k_max nearest: on libtorch's CPU it is 2–2.5× faster than a kthvalue per k (N = 2,304 and 4,096).
         var (nearest, _) = d2.topk((int)ks.Max(), dim: 2, largest: false);                          // [B, N, k_max] ascending
         var picked = stack(ks.Select(k => nearest[.., .., k - 1]).ToArray(), dim: 1).sqrt();        // [B, R, N]
         return picked.view(b, ks.Length, h, w).MoveToOuterDisposeScope();                           // [B, R, h, w]

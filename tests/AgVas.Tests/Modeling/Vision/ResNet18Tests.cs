@@ -119,6 +119,24 @@ public sealed class ResNet18Tests
         Assert.InRange(row, 5, 8);
         Assert.InRange(col, 8, 11);
     }
+
+    /// <summary>Rarity's k-th nearest distances equal the definition's: sort each patch's distances to the other
+    /// patches, take the k-th.</summary>
+    [Fact]
+    public void RarityIsTheKthNearestOtherPatchDistance()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var s2 = randn(2, 128, 10, 12);
+        var s3 = randn(2, 256, 5, 6);
+        var r = ResNetPixelNeck.Rarity(s2, s3, 3);                                                  // [2, 3, 10, 12]
+        var f = cat([nn.functional.normalize(s2, dim: 1),
+            nn.functional.normalize(nn.functional.interpolate(s3, size: [10, 12], mode: InterpolationMode.Bilinear, align_corners: false), dim: 1)], dim: 1)
+            .div(Math.Sqrt(2)).flatten(2).transpose(1, 2);                                            // [2, 120, 384]
+        var sorted = cdist(f, f).sort(dim: 2).Values[.., .., 1..];                                  // [2, 120, 119] without self (0)
+        foreach (var (k, c) in new[] { (1L, 0), (6L, 1), (30L, 2) })                                // N/100 → 1, N/20, N/4 of N = 120
+            Assert.True(r[.., c].flatten(1).allclose(sorted[.., .., k - 1], rtol: 1e-4, atol: 1e-4), $"k = {k}");
+    }
 }
 
 /// <summary>AG-VAS on the frozen ResNet-18 (the tiny-resnet preset).</summary>
