@@ -91,8 +91,11 @@ public static class PredictionRun
         IReadOnlyList<PredictionPaths> files, IReadOnlyList<Sample> samples, ShardSpec? shard = null)
     {
         CheckOutput(outDir, existing, shard);
-        if (IsSharded(shard))
-            DeleteTemporaryFiles(outDir, [ManifestName(shard), ResultsName(shard), .. files.SelectMany(f => new[] { f.Map, f.Mask, f.Overlay }).OfType<string>()]);
+        // The shards of a run write into one folder at once: a shard deletes only the temporary files of its own outputs,
+        // never those another shard is writing; an unsharded run deletes them all.
+        DeleteTemporaryFiles(outDir, IsSharded(shard)
+            ? [ManifestName(shard), ResultsName(shard), .. files.SelectMany(f => new[] { f.Map, f.Mask, f.Overlay }).OfType<string>()]
+            : null);
         var manifestPath = Path.Combine(outDir, ManifestName(shard));
         var resultsPath = Path.Combine(outDir, ResultsName(shard));
         var kept = new Dictionary<int, PredictionRecord>();
@@ -129,7 +132,7 @@ public static class PredictionRun
     }
 
     /// <summary>Checks, before any work, that <paramref name="outDir"/> can take a run: it is created if needed and must be
-    /// writable; stray temporary files of a killed run are deleted; a non-empty folder is refused under
+    /// writable (<see cref="Prepare"/> then deletes the stray temporary files of a killed run, which do not count here); a non-empty folder is refused under
     /// <see cref="ExistingOutput.Refuse"/>, and <see cref="ExistingOutput.Resume"/> needs a manifest to resume (a shard's
     /// <see cref="ExistingOutput.Resume"/> starts the shard when it has none).</summary>
     /// <para>A shard (<paramref name="shard"/> with N &gt; 1) shares the folder with the other shards of its run: it is refused
@@ -137,9 +140,6 @@ public static class PredictionRun
     public static void CheckOutput(string outDir, ExistingOutput existing, ShardSpec? shard = null)
     {
         CheckWritable(outDir);
-        // The shards of a run write into one folder at once: a shard deletes only its own temporary files (in Prepare), never
-        // those another shard is writing.
-        if (!IsSharded(shard)) DeleteTemporaryFiles(outDir);
         var manifestName = ManifestName(shard);
         if (IsSharded(shard))
         {
@@ -152,7 +152,8 @@ public static class PredictionRun
                 throw new DataException(outDir, $"shard {shard} already ran here (it holds '{own}'): give --overwrite to replace it, " +
                     "--resume to finish it, or another --out");
         }
-        else if (existing == ExistingOutput.Refuse && Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault() is { } example)
+        else if (existing == ExistingOutput.Refuse && Directory.EnumerateFileSystemEntries(outDir)
+                     .Where(e => !AtomicFile.IsTemporary(Path.GetFileName(e))).Order(StringComparer.Ordinal).FirstOrDefault() is { } example)
             throw new DataException(outDir, $"the output folder is not empty (it holds '{Path.GetFileName(example)}'): give --overwrite to replace " +
                 "a previous run, --resume to finish an interrupted one, or another --out");
         // A shard's --resume also starts the shard when it never ran: a Kubernetes pod's first run and its retries after a

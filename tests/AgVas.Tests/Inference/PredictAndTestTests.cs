@@ -77,6 +77,25 @@ public sealed class PredictAndTestTests : IDisposable
         Assert.True(File.Exists(otherManifest));
     }
 
+    /// <summary>A run killed while writing its first manifest leaves only a temporary file: the folder still counts as
+    /// empty (no --overwrite needed), and the run deletes the file.</summary>
+    [Fact]
+    public void AFolderHoldingOnlyAKilledRunsTemporaryFileIsEmptyAndTheRunDeletesIt()
+    {
+        var data = Path.Combine(dir, "data");
+        new BlobSource(2, 36, 4).WriteMvtec(data);
+        var outDir = Path.Combine(dir, "pred");
+        Directory.CreateDirectory(outDir);
+        var stray = Path.Combine(outDir, $".agvas-run.json.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(stray, [1]);
+        using var segmenter = new AnomalySegmenter(new TinyConvSegmenter(3));
+
+        DatasetPredictor.Run(segmenter, Datasets.Load(data), outDir, existing: ExistingOutput.Refuse);
+
+        Assert.False(File.Exists(stray));
+        Assert.True(File.Exists(Path.Combine(outDir, PredictionFiles.ResultsFile)));
+    }
+
     [Fact]
     public void EmptyDatasetIsAClearError()
     {
