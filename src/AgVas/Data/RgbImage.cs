@@ -21,4 +21,39 @@ public sealed class RgbImage
         Height = height;
         Pixels = pixels;
     }
+
+    /// <summary>The image turned a quarter turn clockwise (Height × Width).</summary>
+    public RgbImage RotateClockwise()
+    {
+        var turned = new RgbImage(Height, Width);
+        for (int y = 0; y < Height; y++)
+            for (int x = 0; x < Width; x++)
+                Array.Copy(Pixels, (y * Width + x) * 3, turned.Pixels, (x * Height + (Height - 1 - y)) * 3, 3);
+        return turned;
+    }
+
+    /// <summary>The image mirrored left to right.</summary>
+    public RgbImage FlipHorizontal()
+    {
+        var flipped = new RgbImage(Width, Height);
+        for (int y = 0; y < Height; y++)
+            for (int x = 0; x < Width; x++)
+                Array.Copy(Pixels, (y * Width + x) * 3, flipped.Pixels, (y * Width + (Width - 1 - x)) * 3, 3);
+        return flipped;
+    }
+
+    /// <summary>The 8 views of the dihedral group: the image and its 3 quarter turns, then the mirror image and its 3
+    /// quarter turns. The first view is this image.</summary>
+    public IEnumerable<RgbImage> DihedralViews()
+    {
+        foreach (var start in new[] { this, FlipHorizontal() })
+        {
+            var view = start;
+            for (int k = 0; k < 4; k++)
+            {
+                yield return view;
+                if (k < 3) view = view.RotateClockwise();
+            }
+        }
+    }
 }

@@ -61,6 +61,9 @@ public sealed class ReferenceSet : IDisposable
         return Build(references, path, descriptors, memory, cancellationToken);
     }
 
+    /// <summary>Counts the references that serve every category (no category) apart from any named one.</summary>
+    private const string SharedKey = "\0shared";
+
     /// <summary>Builds the set from (category, image file) pairs; a null category serves every category without its own.
     /// <paramref name="name"/> names the set in errors.</summary>
     public static ReferenceSet Build(IEnumerable<(string? Category, string ImagePath)> references, string name,
@@ -72,13 +75,17 @@ public sealed class ReferenceSet : IDisposable
         memory.Validate();
         var skipped = new List<(string, string)>();
         var perCategory = new Dictionary<string, List<PatchDescriptors>>(StringComparer.Ordinal);
+        var imagesPerCategory = new Dictionary<string, int>(StringComparer.Ordinal);
+        int sharedImages = 0;
         var sharedDescriptors = new List<PatchDescriptors>();
         var memories = new Dictionary<string, NormalMemory>(StringComparer.Ordinal);
         NormalMemory? shared = null;
         int images = 0;
         try
         {
-            foreach (var (category, imagePath) in references)
+            var listed = references.ToList();
+            var counts = listed.GroupBy(r => r.Category ?? SharedKey).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            foreach (var (category, imagePath) in listed)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 RgbImage image;
@@ -90,14 +97,17 @@ public sealed class ReferenceSet : IDisposable
                 }
                 var list = category is null ? sharedDescriptors
                     : perCategory.TryGetValue(category, out var l) ? l : perCategory[category] = [];
-                list.Add(PatchDescriptors.Compute(image, descriptors));
+                foreach (var view in counts[category ?? SharedKey] <= memory.DihedralUpTo ? image.DihedralViews() : [image])
+                    list.Add(PatchDescriptors.Compute(view, descriptors));
+                if (category is null) sharedImages++;
+                else imagesPerCategory[category] = imagesPerCategory.GetValueOrDefault(category) + 1;
                 images++;
             }
             if (images == 0)
                 throw new DataException(name, "no decodable reference image" + (skipped.Count > 0 ? $" ({skipped.Count} unreadable, e.g. {skipped[0].Item2})" : "") +
                     "; give a folder of good images or a CSV manifest with a category column");
-            foreach (var (category, list) in perCategory) memories[category] = NormalMemory.Build(list, memory);
-            if (sharedDescriptors.Count > 0) shared = NormalMemory.Build(sharedDescriptors, memory);
+            foreach (var (category, list) in perCategory) memories[category] = NormalMemory.Build(list, memory, images: imagesPerCategory[category]);
+            if (sharedDescriptors.Count > 0) shared = NormalMemory.Build(sharedDescriptors, memory, images: sharedImages);
             return new ReferenceSet(memories, shared, descriptors, images, skipped);
         }
         catch

@@ -1,5 +1,6 @@
 using AgVas.Context;
 using AgVas.Data;
+using AgVas.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -104,6 +105,60 @@ public sealed class ContextScoringTests
         var v = s.data<float>().ToArray();
         Assert.Equal(5, Array.IndexOf(v, v.Max()));
         Assert.True(v[5] > 2 * v.Where((_, i) => i != 5).Max());
+    }
+
+    [Fact]
+    public void DihedralViewsAreTheEightTurnsAndMirrorsOfTheImage()
+    {
+        // 3×2 image, pixel value = 10·(row·3 + column) + channel, so every pixel is distinct.
+        var image = new RgbImage(3, 2, [.. Enumerable.Range(0, 18).Select(i => (byte)(10 * (i / 3) + i % 3))]);
+        byte At(RgbImage m, int x, int y) => m.Pixels[(y * m.Width + x) * 3];
+        var turned = image.RotateClockwise();                                                       // 2 wide, 3 high
+        Assert.Equal((2, 3), (turned.Width, turned.Height));
+        Assert.Equal(At(image, 0, 1), At(turned, 0, 0));                                            // bottom-left goes to top-left
+        Assert.Equal(At(image, 0, 0), At(turned, 1, 0));
+        Assert.Equal(At(image, 2, 1), At(turned, 0, 2));
+        Assert.Equal(At(image, 2, 0), At(image.FlipHorizontal(), 0, 0));
+        var views = image.DihedralViews().ToList();
+        Assert.Equal(8, views.Count);
+        Assert.Same(image, views[0]);
+        Assert.Equal(8, views.Select(v => Convert.ToHexString(v.Pixels) + v.Width).Distinct().Count());
+        Assert.Equal(image.Pixels, turned.RotateClockwise().RotateClockwise().RotateClockwise().Pixels);
+    }
+
+    /// <summary>A reference lying at another angle: with the dihedral views in the memory, the turned image of the
+    /// reference itself finds all its patches (distance ≈ 0); without them it does not.</summary>
+    [Fact]
+    public void AReferenceSetWithDihedralViewsRecognisesItsReferenceTurned()
+    {
+        var dir = Directory.CreateTempSubdirectory("agvas-dihedral-").FullName;
+        try
+        {
+            var reference = Path.Combine(dir, "part", "good.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(reference)!);
+            var image = new RgbImage(64, 64);
+            var g = new Random(5);
+            for (int y = 0; y < 64; y++)
+                for (int x = 0; x < 64; x++)
+                    for (int c = 0; c < 3; c++) image.Pixels[(y * 64 + x) * 3 + c] = (byte)(x < 40 && y < 24 ? 220 : 40 + g.Next(30) + 2 * x); // an L-shaped bright corner on a gradient
+            ImageIO.SaveRgbPng(image, reference);
+            var descriptors = new PatchDescriptorConfig(64);
+            float Worst(ReferenceSet set)
+            {
+                using var d = PatchDescriptors.Compute(image.RotateClockwise(), descriptors);
+                using var s = set.For("part")!.Score(d);
+                return s.max().item<float>();
+            }
+            using var plain = ReferenceSet.Load(Path.Combine(dir), descriptors, new NormalMemoryConfig(DihedralUpTo: 0));
+            using var augmented = ReferenceSet.Load(Path.Combine(dir), descriptors, new NormalMemoryConfig());
+            Assert.Equal(1, augmented.ImageCount);
+            Assert.Equal(8 * plain.For("part")!.Patches, augmented.For("part")!.Patches);
+            Assert.Equal(1, augmented.For("part")!.ReferenceCount);
+            Assert.True(Worst(augmented) < 1e-3f, $"augmented: {Worst(augmented)}");
+            Assert.True(Worst(plain) > 0.1f, $"plain: {Worst(plain)}");
+            Assert.Throws<ArgumentException>(() => new NormalMemoryConfig(DihedralUpTo: -1).Validate());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     [Fact]
