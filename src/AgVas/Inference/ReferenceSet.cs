@@ -61,7 +61,7 @@ public sealed class ReferenceSet : IDisposable
         return Build(references, path, descriptors, memory, cancellationToken);
     }
 
-    /// <summary>Counts the references that serve every category (no category) apart from any named one.</summary>
+    /// <summary>The key under which references that serve every category (no category) are counted.</summary>
     private const string SharedKey = "\0shared";
 
     /// <summary>Builds the set from (category, image file) pairs; a null category serves every category without its own.
@@ -75,8 +75,7 @@ public sealed class ReferenceSet : IDisposable
         memory.Validate();
         var skipped = new List<(string, string)>();
         var perCategory = new Dictionary<string, List<PatchDescriptors>>(StringComparer.Ordinal);
-        var imagesPerCategory = new Dictionary<string, int>(StringComparer.Ordinal);
-        int sharedImages = 0;
+        var decoded = new Dictionary<string, int>(StringComparer.Ordinal);                          // images per category (or SharedKey)
         var sharedDescriptors = new List<PatchDescriptors>();
         var memories = new Dictionary<string, NormalMemory>(StringComparer.Ordinal);
         NormalMemory? shared = null;
@@ -99,15 +98,14 @@ public sealed class ReferenceSet : IDisposable
                     : perCategory.TryGetValue(category, out var l) ? l : perCategory[category] = [];
                 foreach (var view in counts[category ?? SharedKey] <= memory.DihedralUpTo ? image.DihedralViews() : [image])
                     list.Add(PatchDescriptors.Compute(view, descriptors));
-                if (category is null) sharedImages++;
-                else imagesPerCategory[category] = imagesPerCategory.GetValueOrDefault(category) + 1;
+                decoded[category ?? SharedKey] = decoded.GetValueOrDefault(category ?? SharedKey) + 1;
                 images++;
             }
             if (images == 0)
                 throw new DataException(name, "no decodable reference image" + (skipped.Count > 0 ? $" ({skipped.Count} unreadable, e.g. {skipped[0].Item2})" : "") +
                     "; give a folder of good images or a CSV manifest with a category column");
-            foreach (var (category, list) in perCategory) memories[category] = NormalMemory.Build(list, memory, images: imagesPerCategory[category]);
-            if (sharedDescriptors.Count > 0) shared = NormalMemory.Build(sharedDescriptors, memory, images: sharedImages);
+            foreach (var (category, list) in perCategory) memories[category] = NormalMemory.Build(list, memory, images: decoded[category]);
+            if (sharedDescriptors.Count > 0) shared = NormalMemory.Build(sharedDescriptors, memory, images: decoded[SharedKey]);
             return new ReferenceSet(memories, shared, descriptors, images, skipped);
         }
         catch
