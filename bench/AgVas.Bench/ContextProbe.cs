@@ -57,7 +57,7 @@ internal static class ContextProbe
                     continue;
                 }
                 var refImage = ImageIO.LoadRgb(reference.ImagePath);
-                var rds = (mode == "fewshot-aug" ? Dihedral(refImage) : [refImage]).Select(i => PatchDescriptors.Compute(i, dc)).ToList();
+                var rds = (mode == "fewshot-aug" ? refImage.DihedralViews() : [refImage]).Select(i => PatchDescriptors.Compute(i, dc)).ToList();
                 using var memory = NormalMemory.Build(rds, new NormalMemoryConfig());
                 foreach (var rd in rds) rd.Dispose();
                 foreach (var s in list.Where(s => s != reference))
@@ -72,34 +72,6 @@ internal static class ContextProbe
         Console.WriteLine($"total {sw.Elapsed.TotalSeconds:F1} s");
         return 0;
         static string Q(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";
-    }
-
-    /// <summary>The 8 rotations and reflections of an image (probe: an augmented k = 1 memory).</summary>
-    private static List<RgbImage> Dihedral(RgbImage image)
-    {
-        static RgbImage Rotate(RgbImage a)                                                           // 90° clockwise
-        {
-            var b = new RgbImage(a.Height, a.Width);
-            for (int y = 0; y < a.Height; y++)
-                for (int x = 0; x < a.Width; x++)
-                    Array.Copy(a.Pixels, (y * a.Width + x) * 3, b.Pixels, (x * b.Width + (a.Height - 1 - y)) * 3, 3);
-            return b;
-        }
-        static RgbImage Flip(RgbImage a)
-        {
-            var b = new RgbImage(a.Width, a.Height);
-            for (int y = 0; y < a.Height; y++)
-                for (int x = 0; x < a.Width; x++)
-                    Array.Copy(a.Pixels, (y * a.Width + x) * 3, b.Pixels, (y * a.Width + (a.Width - 1 - x)) * 3, 3);
-            return b;
-        }
-        var list = new List<RgbImage>();
-        foreach (var start in new[] { image, Flip(image) })
-        {
-            var r = start;
-            for (int k = 0; k < 4; k++) { list.Add(r); r = Rotate(r); }
-        }
-        return list;
     }
 }
 

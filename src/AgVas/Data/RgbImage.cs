@@ -23,23 +23,19 @@ public sealed class RgbImage
     }
 
     /// <summary>The image turned a quarter turn clockwise (Height × Width).</summary>
-    public RgbImage RotateClockwise()
-    {
-        var turned = new RgbImage(Height, Width);
-        for (int y = 0; y < Height; y++)
-            for (int x = 0; x < Width; x++)
-                Array.Copy(Pixels, (y * Width + x) * 3, turned.Pixels, (x * Height + (Height - 1 - y)) * 3, 3);
-        return turned;
-    }
+    public RgbImage RotateClockwise() => Moved(Height, Width, (x, y) => x * Height + (Height - 1 - y));
 
     /// <summary>The image mirrored left to right.</summary>
-    public RgbImage FlipHorizontal()
+    public RgbImage FlipHorizontal() => Moved(Width, Height, (x, y) => y * Width + (Width - 1 - x));
+
+    /// <summary>A width × height image whose pixel <paramref name="target"/>(x, y) (a row-major index) is this image's (x, y).</summary>
+    private RgbImage Moved(int width, int height, Func<int, int, int> target)
     {
-        var flipped = new RgbImage(Width, Height);
+        var moved = new RgbImage(width, height);
         for (int y = 0; y < Height; y++)
             for (int x = 0; x < Width; x++)
-                Array.Copy(Pixels, (y * Width + x) * 3, flipped.Pixels, (y * Width + (Width - 1 - x)) * 3, 3);
-        return flipped;
+                Array.Copy(Pixels, (y * Width + x) * 3, moved.Pixels, target(x, y) * 3, 3);
+        return moved;
     }
 
     /// <summary>The 8 views of the dihedral group: the image and its 3 quarter turns, then the mirror image and its 3

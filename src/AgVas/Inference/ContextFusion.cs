@@ -6,9 +6,9 @@ namespace AgVas.Inference;
 /// How a context score s (a patch's distance to its nearest look-alikes, <see cref="Context.MutualScoring"/> or
 /// <see cref="Context.NormalMemory"/>, [H, W] at the image size) joins the AG-VAS map P (docs/design.md §11):
 /// F = <see cref="Weight"/>·P + (1 − <see cref="Weight"/>)·σ((s − <see cref="Center"/>) / <see cref="Scale"/>), and the
-/// mask is the regions of F &gt; <see cref="Threshold"/> that reach F &gt; <see cref="Seed"/> (<see cref="AnomalyMask"/>). One rule for every category and both
-/// context modes. With <see cref="Seed"/>, the mask is the hysteresis of <see cref="AnomalyMask"/>, as in single-image
-/// mode: a weak region on a normal image needs a confident pixel to stay.
+/// mask is the regions of F &gt; <see cref="Threshold"/> that reach F &gt; <see cref="Seed"/>: the hysteresis of
+/// <see cref="AnomalyMask"/>, as in single-image mode, so a weak region on a normal image needs a confident pixel to stay.
+/// One rule for every category and both context modes.
 /// <para>How <see cref="Default"/> was chosen (never on test.csv): <see cref="Center"/> and
 /// <see cref="Scale"/> from the context score alone on all of dev.csv (context scoring is training-free): the centre
 /// 0.65 is the mean of the per-category best-F1 distances of batch and few-shot context on dev (0.57–0.82), the scale

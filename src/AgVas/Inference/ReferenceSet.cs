@@ -96,9 +96,10 @@ public sealed class ReferenceSet : IDisposable
                 }
                 var list = category is null ? sharedDescriptors
                     : perCategory.TryGetValue(category, out var l) ? l : perCategory[category] = [];
-                foreach (var view in counts[category ?? SharedKey] <= memory.DihedralUpTo ? image.DihedralViews() : [image])
+                var key = category ?? SharedKey;
+                foreach (var view in counts[key] <= memory.DihedralUpTo ? image.DihedralViews() : [image])
                     list.Add(PatchDescriptors.Compute(view, descriptors));
-                decoded[category ?? SharedKey] = decoded.GetValueOrDefault(category ?? SharedKey) + 1;
+                decoded[key] = decoded.GetValueOrDefault(key) + 1;
                 images++;
             }
             if (images == 0)
