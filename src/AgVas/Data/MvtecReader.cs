@@ -11,12 +11,20 @@ internal static class MvtecReader
         Directory.Exists(Path.Combine(folder, "test")) &&
         (Directory.Exists(Path.Combine(folder, "ground_truth")) || Directory.Exists(Path.Combine(folder, "train")));
 
-    public static IEnumerable<string> Categories(string root) =>
-        Directory.EnumerateDirectories(root).Where(d => !Path.GetFileName(d).StartsWith('.') && IsCategory(d)).Order(StringComparer.Ordinal);
+    /// <summary>The category folders of a root: every sub-folder holding test/, once one of them is a full category
+    /// (<see cref="IsCategory"/>). A category whose test images are all good has no ground_truth/, and in a synthetic set
+    /// (<c>agvas synth</c>) no train/ either: it is still read, not silently dropped.</summary>
+    public static IReadOnlyList<string> Categories(string root)
+    {
+        var withTest = Directory.EnumerateDirectories(root)
+            .Where(d => !Path.GetFileName(d).StartsWith('.') && Directory.Exists(Path.Combine(d, "test")))
+            .Order(StringComparer.Ordinal).ToList();
+        return withTest.Any(IsCategory) ? withTest : [];
+    }
 
     public static IReadOnlyList<Sample> Read(string root, DatasetOptions options)
     {
-        var categories = IsCategory(root) ? [root] : Categories(root).ToList();
+        var categories = IsCategory(root) ? [root] : Categories(root);
         if (categories.Count == 0)
             throw new DataException(root, "not an MVTec layout: no category folder with test/ and ground_truth/ (or train/)");
         var source = Path.GetFileName(root);

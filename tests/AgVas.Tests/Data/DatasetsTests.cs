@@ -45,6 +45,23 @@ public class DatasetsTests
     }
 
     [Fact]
+    public void MvtecRootKeepsACategoryWhoseTestImagesAreAllGood()
+    {
+        // agvas synth writes such a category (test/good only: no ground_truth/, no train/); it used to be dropped silently
+        using var dir = new TempDir();
+        var data = new DummyData(16);
+        MakeMvtecCategory(dir, data, "bottle");
+        data.Image(dir.File("stripes/test/good/0008.png"));
+        data.Image(dir.File("notes/readme.png"));   // no test/: not a category
+
+        var samples = Datasets.Load(dir.Path);
+        Assert.Equal(["bottle", "stripes"], samples.Select(s => s.Category).Distinct());
+        var stripes = Assert.Single(samples, s => s.Category == "stripes");
+        Assert.False(stripes.IsAnomalous);
+        Assert.Equal("stripes/test/good/0008.png", stripes.RelativePath);
+    }
+
+    [Fact]
     public void MvtecSingleCategoryFolderWithSameStemMasks()
     {
         using var dir = new TempDir();
