@@ -17,6 +17,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["synth"] = ("Anomaly-Seg synthesis samples/s and peak memory (generation alone and with PNG writing)", SynthBench.Run),
     ["language"] = ("LLM greedy generation: time to first token, tokens/s, peak memory (language [tiny|ov-0.5b] [P] [N])", LanguageBench.Run),
     ["vision"] = ("forward latency, peak memory and GFLOP/s of the SAM ViT-B encoder at 1024² and of the tiny vision side", VisionBench.Run),
+    ["rarity"] = ("the pixel neck's in-image rarity (k-th nearest patch) at 256, 384, 512 px: median ms and the Gram matmul's share: [iterations=10]", RarityBench.Run),
     ["backbone"] = ("pretrained ResNet-18: TorchSharp vs ONNX Runtime latency, images/s, GFLOP/s vs matmul, output agreement: [iterations=20]", BackboneBench.Run),
     ["safetensors"] = ("sharded safetensors write/read throughput and load memory overhead: [MB=512] [dir to keep]", SafeTensorsBench.Run),
 };

@@ -53,8 +53,12 @@ internal static class TrainCommand
             Description = "Set the input sizes a ResNet-backbone model runs each image at, maps max-fused (e.g. --scales 256 384 512; one of them the input size); default: the input size only",
             AllowMultipleArgumentsPerToken = true,
         };
+        var mirror = new Option<bool?>("--mirror")
+        {
+            Description = "Set whether a ResNet-backbone model also runs each image mirrored left to right and averages the two maps (twice the cost); default: keep the run's",
+        };
         var raw = new Option<bool>("--raw") { Description = "Export the raw weights even when the checkpoint holds a weight average (optim.ema_decay)" };
-        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, inputSize, scales, raw };
+        var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, inputSize, scales, mirror, raw };
         command.SetAction((parse, cancel) =>
         {
             var stderr = parse.InvocationConfiguration.Error;
@@ -81,11 +85,13 @@ internal static class TrainCommand
                 }
                 if (parse.GetValue(scales) is { Length: > 0 } sizes)
                     vision = vision with { ResNet = ResNetOnly("--scales") with { Scales = sizes } };
+                if (parse.GetValue(mirror) is { } m)
+                    vision = vision with { ResNet = ResNetOnly("--mirror") with { Mirror = m } };
                 written = written with { Vision = vision };
                 // Save validates the configuration before it writes anything; the model's own is valid, so an error
                 // here comes from the options.
                 try { AgVasModelDirectory.Save(outDir, model.Model, model.Tokenizer, written); }
-                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold / --input-size / --scales", e.Message); }
+                catch (ModelConfigException e) { throw new ConfigException("--threshold / --seed-threshold / --input-size / --scales / --mirror", e.Message); }
                 parse.InvocationConfiguration.Output.WriteLine(
                     $"wrote {Path.GetFullPath(outDir)} (step {state.Step}, {state.ExamplesSeen} examples seen, {(average ? "weight average" : "raw weights")})");
                 return Task.FromResult(0);

@@ -17,17 +17,17 @@ public static class AgVasModelDirectory
 
     /// <param name="config">The configuration to write, default the model's; it may differ from it only in inference
     /// settings (the AGMD's α and thresholds, and a ResNet-backbone model's input size with the pixel grid that follows
-    /// from it and its inference scales: no weight depends on them), since the weights are the model's.</param>
+    /// from it, its inference scales and mirroring: no weight depends on them), since the weights are the model's.</param>
     public static void Save(string directory, AgVasModel model, Qwen2Tokenizer tokenizer, AgVasConfig? config = null)
     {
         config ??= model.Config;
         var agmd = model.Config.Vision.Agmd;
         var vision = config.Vision with { Agmd = config.Vision.Agmd with { Alpha = agmd.Alpha, Threshold = agmd.Threshold, SeedThreshold = agmd.SeedThreshold } };
         if (vision.ResNet is { } resnet && model.Config.Vision.ResNet is { } trained)
-            vision = vision with { ResNet = resnet with { ImageSize = trained.ImageSize, Scales = trained.Scales }, Spam = vision.Spam with { PixelGridSize = model.Config.Vision.Spam.PixelGridSize } };
+            vision = vision with { ResNet = resnet with { ImageSize = trained.ImageSize, Scales = trained.Scales, Mirror = trained.Mirror }, Spam = vision.Spam with { PixelGridSize = model.Config.Vision.Spam.PixelGridSize } };
         var inferenceOnly = config with { Vision = vision };
         if (inferenceOnly.ToJson() != model.Config.ToJson())
-            throw new ArgumentException("the configuration to write differs from the model's in more than its inference settings (AGMD thresholds, a ResNet model's input size and scales)", nameof(config));
+            throw new ArgumentException("the configuration to write differs from the model's in more than its inference settings (AGMD thresholds, a ResNet model's input size, scales and mirroring)", nameof(config));
         config.Validate();
         Directory.CreateDirectory(directory);
         var tensors = model.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach()));

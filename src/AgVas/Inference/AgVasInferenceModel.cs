@@ -68,24 +68,29 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
     /// <summary>Predicts a batch of images in one mode. <paramref name="questions"/>: per image, a question replacing the
     /// mode's default (null entries use the default). A ResNet-backbone model with several
     /// <see cref="ResNetEncoderConfig.Scales"/> runs each image at every scale, fuses the four maps by their pixelwise
-    /// maximum and draws the mask from the fused map; the text is the answer at <see cref="ResNetEncoderConfig.ImageSize"/>.</summary>
+    /// maximum and draws the mask from the fused map; the text is the answer at <see cref="ResNetEncoderConfig.ImageSize"/>.
+    /// With <see cref="ResNetEncoderConfig.Mirror"/> it does the same for each image mirrored left to right and averages
+    /// the two sets of maps (the mirrored one flipped back) before the mask is drawn.</summary>
     public IReadOnlyList<Prediction> Predict(IReadOnlyList<RgbImage> images, InstructionType mode, IReadOnlyList<string?>? questions = null)
     {
         if (images.Count == 0) return [];
         if (questions is not null && questions.Count != images.Count)
             throw new ArgumentException($"{questions.Count} questions for {images.Count} images");
-        var sizes = model.Config.Vision.ResNet?.InferenceSizes ?? [model.Config.Vision.InputSize];
-        var fused = Run(images, mode, questions, sizes[0]);                              // [image], maps fused in place
-        var forced = fused.Select(f => f.Forced).ToArray();
-        foreach (var size in sizes.Skip(1))
-        {
-            var run = Run(images, mode, questions, size);
+        var resnet = model.Config.Vision.ResNet;
+        var sizes = resnet?.InferenceSizes ?? [model.Config.Vision.InputSize];
+        bool mirror = resnet?.Mirror == true;
+        // With Mirror, the mirrored images join the same batch: one pass per scale serves both (the LLM's greedy steps
+        // and the small decoder cost about the same for two images as for one).
+        IReadOnlyList<RgbImage> batch = mirror ? [.. images, .. images.Select(i => i.FlipHorizontal())] : images;
+        IReadOnlyList<string?>? batchQuestions = mirror && questions is not null ? [.. questions, .. questions] : questions;
+        var fused = RunScales(batch, mode, batchQuestions, sizes);                       // [image]: maps max-fused over the scales
+        if (mirror)
             for (int r = 0; r < images.Count; r++)
             {
-                for (int c = 0; c < fused[r].Maps.Length; c++) MaxInto(fused[r].Maps[c], run[r].Maps[c]);
-                forced[r] |= run[r].Forced;
+                var mirrored = fused[images.Count + r];
+                for (int c = 0; c < fused[r].Maps.Length; c++) AverageMirroredInto(fused[r].Maps[c], mirrored.Maps[c], images[r].Width);
+                fused[r] = fused[r] with { Forced = fused[r].Forced | mirrored.Forced };
             }
-        }
         var agmd = model.Config.Vision.Agmd;
         var predictions = new List<Prediction>(images.Count);
         for (int r = 0; r < images.Count; r++)
@@ -93,9 +98,33 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
             var (image, maps) = (images[r], fused[r].Maps);
             predictions.Add(new Prediction(image.Width, image.Height, maps[0], maps[1], maps[2], maps[3],
                 AnomalyMask.FromMap(maps[3], image.Width, image.Height, agmd.Threshold, agmd.SeedThreshold),
-                fused[r].Text, forced[r], mode));
+                fused[r].Text, fused[r].Forced, mode));
         }
         return predictions;
+    }
+
+    /// <summary>Runs <paramref name="images"/> at every side of <paramref name="sizes"/> and fuses each image's four maps by
+    /// their pixelwise maximum; the text is the run at the first side, the anchors count as forced if any run forced them.</summary>
+    private List<ScaleRun> RunScales(IReadOnlyList<RgbImage> images, InstructionType mode, IReadOnlyList<string?>? questions, IReadOnlyList<int> sizes)
+    {
+        var fused = Run(images, mode, questions, sizes[0]);
+        foreach (var size in sizes.Skip(1))
+        {
+            var run = Run(images, mode, questions, size);
+            for (int r = 0; r < images.Count; r++)
+            {
+                for (int c = 0; c < fused[r].Maps.Length; c++) MaxInto(fused[r].Maps[c], run[r].Maps[c]);
+                fused[r] = fused[r] with { Forced = fused[r].Forced | run[r].Forced };
+            }
+        }
+        return fused;
+    }
+
+    /// <summary><paramref name="into"/> ← (into + <paramref name="mirrored"/> mirrored back left to right) / 2, both [H, W] row-major.</summary>
+    private static void AverageMirroredInto(float[] into, float[] mirrored, int width)
+    {
+        for (int row = 0; row < into.Length; row += width)
+            for (int x = 0; x < width; x++) into[row + x] = 0.5f * (into[row + x] + mirrored[row + width - 1 - x]);
     }
 
     private static void MaxInto(float[] into, float[] other)

@@ -53,6 +53,39 @@ public class MultiScaleInferenceTests
         }
     }
 
+    [Fact]
+    public void MirroredInferenceIsSymmetricUnderAMirroredInput()
+    {
+        // With Mirror, map(image) = (f(image) + flip f(flip image)) / 2, so a mirrored input gives exactly the mirrored
+        // maps (to rounding: the two images share a batch); without it the model is not symmetric (zero padding at the bottom right, conv1's asymmetric pads).
+        var tokenizer = Qwen2Tokenizer.Tiny();
+        manual_seed(5);
+        using var plain = new AgVasModel(Config(64, [64, 96]));
+        LlavaOnevisionCheckpoint.AddAnchors(tokenizer, plain.Config.Llm.VocabSize, "tiny");
+        using var mirroring = new AgVasModel(plain.Config with { Vision = plain.Config.Vision with { ResNet = plain.Config.Vision.ResNet! with { Mirror = true } } });
+        mirroring.load_state_dict(plain.state_dict());
+        var options = new PredictorOptions { MaxNewTokens = 6 };
+        var image = AgVasModelTests.RandomImage(72, 40, 11);
+        var flipped = image.FlipHorizontal();
+        Prediction[] Run(AgVasModel m) => [.. new AgVasInferenceModel(m, tokenizer, options).Predict([image, flipped], InstructionType.DirectSegmentation)];
+        var (p, q) = (Run(plain), Run(mirroring));
+
+        static float At(Prediction r, int x, int y) => r.Map[y * r.Width + x];
+        double asymmetry = 0;
+        for (int y = 0; y < 40; y++)
+            for (int x = 0; x < 72; x++)
+            {
+                asymmetry = Math.Max(asymmetry, Math.Abs(At(p[0], x, y) - At(p[1], 71 - x, y)));
+                Assert.Equal(At(q[0], x, y), At(q[1], 71 - x, y), 1e-5f);   // equal up to a batch position's rounding
+                Assert.Equal(q[0].PSeg[y * 72 + x], q[1].PSeg[y * 72 + 71 - x], 1e-5f);
+                // the mirrored run's map is the mean of the plain run's maps of the image and of its mirror, flipped back
+                Assert.Equal(0.5f * (At(p[0], x, y) + At(p[1], 71 - x, y)), At(q[0], x, y), 1e-5f);
+                Assert.Equal(q[0].Map[y * 72 + x] > 0.5f, q[0].Mask.Data[y * 72 + x]);
+            }
+        Assert.True(asymmetry > 1e-3, $"the plain model is symmetric to {asymmetry}: the test would not tell mirroring from none");
+        Assert.Equal(p[0].RawText, q[0].RawText);
+    }
+
     [Theory]
     [InlineData(new[] { 64, 128 }, "must include ResNet.ImageSize")]
     [InlineData(new[] { 96, 100 }, "not a multiple of 32")]

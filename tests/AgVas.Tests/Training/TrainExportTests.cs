@@ -87,11 +87,15 @@ public sealed class TrainExportTests : IDisposable
         var (config, run) = Train("resnet", preset: "tiny-resnet", count: 4, batchSize: 1, steps: 1);
         var checkpoint = Path.Combine(run, "checkpoints", "step-000001");
         var exported = dir["resnet-exported"];
-        var (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", checkpoint, "--out", exported, "--scales", "256", "320");
+        var (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", checkpoint, "--out", exported, "--scales", "256", "320", "--mirror", "true");
         Assert.True(code == 0, err);
         var resnet = AgVasModelDirectory.ReadConfig(exported).Vision.ResNet!;
         Assert.Equal([256, 320], resnet.Scales);
         Assert.Equal(256, resnet.ImageSize);
+        Assert.True(resnet.Mirror);
+        (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", checkpoint, "--out", dir["resnet-plain"]);
+        Assert.True(code == 0, err);
+        Assert.False(AgVasModelDirectory.ReadConfig(dir["resnet-plain"]).Vision.ResNet!.Mirror);
 
         // Scales must hold the input size and be multiples of 32; a refused export writes nothing.
         foreach (var (scales, message) in new[] { (new[] { "320", "384" }, "must include ResNet.ImageSize"), (["256", "300"], "not a multiple of 32") })

@@ -18,13 +18,17 @@ namespace AgVas.Modeling;
 /// <param name="Scales">Inference only (no weight depends on it): the input sides an image is run at, each a multiple of 32
 /// and one of them <see cref="ImageSize"/>; the maps are fused by their pixelwise maximum and the mask drawn from the fused
 /// map, the text comes from the run at <see cref="ImageSize"/> (docs/design.md §6). Default: <see cref="ImageSize"/> only.</param>
+/// <param name="Mirror">Inference only: also run the image mirrored left to right (at every scale) and average the two
+/// fused maps, the mirrored one flipped back, before the mask is drawn (docs/design.md §6). Twice the cost; the text is
+/// the unmirrored run's.</param>
 public sealed record ResNetEncoderConfig(
     int ImageSize = 256,
     IReadOnlyList<int>? PixelStages = null,
     int OutputChannels = 64,
     int SemanticGrid = 8,
     int RarityChannels = 3,
-    IReadOnlyList<int>? Scales = null)
+    IReadOnlyList<int>? Scales = null,
+    bool Mirror = false)
 {
     /// <summary>The input sides run at inference, <see cref="ImageSize"/> first.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
