@@ -10,10 +10,10 @@ namespace AgVas.Bench;
 /// generated on the fly, scored by mutual scoring (M = <see cref="MutualScoringConfig.MaxReferences"/>) and fused into
 /// [H, W] maps, as <see cref="AnomalySegmenter.SegmentBatch"/> does without the AG-VAS model. Reports time per image and
 /// the process's peak RSS after each N: linear time means a flat time per image, bounded memory a flat peak.
-/// Defaults are the shipped ones (<see cref="ContextOptions"/>: descriptors at 256 px, M = 32).
+/// Defaults are the shipped ones (<see cref="ContextOptions"/>: descriptors at 256 px, M = 64).
 /// CPU time per image is reported beside wall time: on a shared machine it is the steadier figure (run with
 /// <c>threads=1</c> so that no thread spins waiting for another).
-/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=32] [threads=T]</c>; 10000 is run by hand (about 10× the 1000 run).
+/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=64] [threads=T]</c>; 10000 is run by hand (about 10× the 1000 run).
 /// </summary>
 internal static class ContextBench
 {
