@@ -55,7 +55,7 @@ internal static class TrainCommand
         };
         var mirror = new Option<bool?>("--mirror")
         {
-            Description = "Set whether a ResNet-backbone model also runs each image mirrored left to right and averages the two maps (twice the cost); default: keep the run's",
+            Description = "Set whether a ResNet-backbone model also runs each image mirrored left to right and averages the two maps (about 1.75× the time: both run in one batch); default: keep the run's",
         };
         var raw = new Option<bool>("--raw") { Description = "Export the raw weights even when the checkpoint holds a weight average (optim.ema_decay)" };
         var command = new Command("export", "Write a training checkpoint as a model directory (for segment, predict, test)") { config, checkpoint, output, threshold, seed, inputSize, scales, mirror, raw };
