@@ -25,18 +25,10 @@ internal static class RarityBench
             using var scope = no_grad();
             var s2 = randn(1, 128, side / 8, side / 8, generator: gen);                        // [1, 128, S/8, S/8]
             var s3 = randn(1, 256, side / 16, side / 16, generator: gen);                      // [1, 256, S/16, S/16]
-            for (int i = 0; i < 2; i++) ResNetPixelNeck.Rarity(s2, s3, 3).Dispose();
-            var times = new List<double>();
-            for (int i = 0; i < iterations; i++)
-            {
-                var sw = System.Diagnostics.Stopwatch.StartNew();
-                ResNetPixelNeck.Rarity(s2, s3, 3).Dispose();
-                times.Add(sw.Elapsed.TotalMilliseconds);
-            }
-            times.Sort();
+            double median = BackboneBench.MedianMs(iterations, warmup: 2, () => ResNetPixelNeck.Rarity(s2, s3, 3).Dispose());
             long n = (long)(side / 8) * (side / 8);
             double gram = 2.0 * n * n * 384 / 1e9;
-            double gramMs = gram / matmul * 1000, median = times[times.Count / 2];
+            double gramMs = gram / matmul * 1000;
             Console.WriteLine($"{side,5} {n,8} {median,10:F1} {gram,11:F2} {gramMs,21:F1} {100 * gramMs / median,8:F0}%");
         }
         return 0;

@@ -56,8 +56,9 @@ public class MultiScaleInferenceTests
     [Fact]
     public void MirroredInferenceIsSymmetricUnderAMirroredInput()
     {
-        // With Mirror, map(image) = (f(image) + flip f(flip image)) / 2, so a mirrored input gives exactly the mirrored
-        // maps (to rounding: the two images share a batch); without it the model is not symmetric (zero padding at the bottom right, conv1's asymmetric pads).
+        // With Mirror, map(image) = (f(image) + flip f(flip image)) / 2, so a mirrored input gives the mirrored maps (to
+        // rounding: the two images share a batch); without it the model is not symmetric (zero padding at the bottom
+        // right, conv1's asymmetric pads).
         var tokenizer = Qwen2Tokenizer.Tiny();
         manual_seed(5);
         using var plain = new AgVasModel(Config(64, [64, 96]));
