@@ -13,7 +13,7 @@ internal static class SynthCommand
     {
         var normals = new Option<string[]>("--normals")
         {
-            Description = "Sources of normal images: 'procedural' (textures), 'scenes' (objects on backgrounds) or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (see --normals-weights)",
+            Description = "Sources of normal images: 'procedural' (textures), 'scenes' (objects on backgrounds), 'tissue' (procedural mucosa and skin) or a dataset (folder, MVTec, VisA, meta.json, CSV manifest such as real/dev.csv; its normal images); list several to mix them (see --normals-weights)",
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };

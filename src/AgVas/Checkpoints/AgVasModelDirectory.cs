@@ -61,10 +61,12 @@ public static class AgVasModelDirectory
         return config;
     }
 
-    /// <summary>Reads the configuration, builds the model and loads every tensor; errors name the offending file.</summary>
-    public static (AgVasModel Model, Qwen2Tokenizer Tokenizer) Load(string directory)
+    /// <summary>Reads the configuration, builds the model and loads every tensor; errors name the offending file.
+    /// <paramref name="adjust"/> may change settings that no weight depends on (e.g. a ResNet model's input size).</summary>
+    public static (AgVasModel Model, Qwen2Tokenizer Tokenizer) Load(string directory, Func<AgVasConfig, AgVasConfig>? adjust = null)
     {
         var config = ReadConfig(directory);
+        if (adjust is not null) config = adjust(config);
         var tokenizerPath = Path.Combine(directory, TokenizerFileName);
         var tokenizer = Qwen2Tokenizer.Load(tokenizerPath);
         LlavaOnevisionCheckpoint.AddAnchors(tokenizer, config.Llm.VocabSize, tokenizerPath);

@@ -50,9 +50,9 @@ public sealed class AgVasInferenceModel : ISegmentationModel, IDisposable
 
     /// <summary>Opens a model directory (<see cref="AgVasModelDirectory"/>); a missing, truncated or inconsistent directory is
     /// a <see cref="CheckpointException"/> (or <see cref="TokenizerException"/>) naming the file.</summary>
-    public static AgVasInferenceModel Load(string directory, PredictorOptions? options = null)
+    public static AgVasInferenceModel Load(string directory, PredictorOptions? options = null, Func<AgVasConfig, AgVasConfig>? adjust = null)
     {
-        var (model, tokenizer) = AgVasModelDirectory.Load(directory);
+        var (model, tokenizer) = AgVasModelDirectory.Load(directory, adjust);
         model.eval();
         return new AgVasInferenceModel(model, tokenizer, options);
     }

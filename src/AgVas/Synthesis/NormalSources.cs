@@ -131,7 +131,7 @@ public sealed class SceneSource : INormalSource
 }
 
 /// <summary>Resolves a normal-image source by name: <c>procedural</c> (textures), <c>scenes</c> (objects on
-/// backgrounds) or a dataset path (<see cref="Datasets.Load"/>, relative to a base directory when given; its
+/// backgrounds), <c>tissue</c> (mucosa and skin) or a dataset path (<see cref="Datasets.Load"/>, relative to a base directory when given; its
 /// normal samples only — anomalous images' real defects would be missing from the new masks).</summary>
 public static class NormalSources
 {
@@ -139,6 +139,7 @@ public static class NormalSources
     {
         if (spec.Equals("procedural", StringComparison.OrdinalIgnoreCase)) return new ProceduralSource();
         if (spec.Equals("scenes", StringComparison.OrdinalIgnoreCase)) return new SceneSource();
+        if (spec.Equals("tissue", StringComparison.OrdinalIgnoreCase)) return new TissueSource();
         if (baseDir is not null) spec = Path.GetFullPath(Path.Combine(baseDir, spec));
         var samples = Datasets.Load(spec);
         var normals = samples.Where(s => !s.IsAnomalous).ToList();

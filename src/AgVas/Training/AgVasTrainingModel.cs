@@ -80,8 +80,8 @@ public sealed class AgVasTrainingModel(AgVasInferenceModel inference) : ITrainab
     public void Save(string directory) => AgVasModelDirectory.Save(directory, Model, Tokenizer);
 
     /// <summary>Opens a model directory (<see cref="AgVasModelDirectory"/>).</summary>
-    public static AgVasTrainingModel Load(string directory, PredictorOptions? options = null) =>
-        new(AgVasInferenceModel.Load(directory, options));
+    public static AgVasTrainingModel Load(string directory, PredictorOptions? options = null, Func<AgVasConfig, AgVasConfig>? adjust = null) =>
+        new(AgVasInferenceModel.Load(directory, options, adjust));
 
     /// <summary>A fresh model of a preset with random weights (seeded); only <c>tiny</c> ships its tokenizer.</summary>
     public static AgVasTrainingModel Create(string preset, long seed, PredictorOptions? options = null)

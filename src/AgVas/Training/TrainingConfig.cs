@@ -35,6 +35,9 @@ public sealed record ModelSection
     /// frozen random encoders would feed the mask decoder random features). Default: <c>all</c> for a fresh
     /// <see cref="Preset"/>, <c>paper</c> when a <see cref="Base"/> is given.</summary>
     public string? Trainable { get; init; }
+    /// <summary>For a ResNet-backbone <see cref="Base"/>: train at this input size instead of the model's own (the
+    /// network is fully convolutional), with the inference-only settings (scales, mirroring) off; null = as saved.</summary>
+    public int? InputSize { get; init; }
 
     /// <summary>Whether every weight trains (see <see cref="Trainable"/>).</summary>
     public bool TrainsEverything => (Trainable ?? (Base is null ? "all" : "paper")) == "all";
@@ -87,7 +90,8 @@ public sealed record SynthSourceConfig
     public int Count { get; init; } = 1000;
     public int Size { get; init; } = 256;
     public double NormalRatio { get; init; } = 0.2;
-    /// <summary>A dataset whose normal images carry the defects, or <c>scenes</c> (procedural objects on backgrounds);
+    /// <summary>A dataset whose normal images carry the defects, <c>scenes</c> (procedural objects on backgrounds) or
+    /// <c>tissue</c> (procedural mucosa and skin);
     /// null or <c>procedural</c> = procedural textures.</summary>
     public string? NormalsFrom { get; init; }
     /// <summary>Anomaly kinds drawn (uniformly) by name, e.g. [lesion, stain]; null or empty = every kind.</summary>

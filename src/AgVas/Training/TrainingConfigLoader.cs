@@ -73,6 +73,8 @@ public static class TrainingConfigLoader
         Require(c.Steps > 0, "steps", $"must be positive, got {c.Steps}");
         Require(!string.IsNullOrWhiteSpace(c.Model.Preset) || c.Model.Base is not null, "model.preset", "give a preset or model.base");
         Require(c.Model.Trainable is null or "paper" or "all", "model.trainable", $"must be paper or all, got '{c.Model.Trainable}'");
+        Require(c.Model.InputSize is null || (c.Model.Base is not null && c.Model.InputSize > 0 && c.Model.InputSize % 32 == 0), "model.input_size",
+            $"needs model.base and a positive multiple of 32 (the backbone's deepest stride), got {c.Model.InputSize}");
         Require(c.Data.Sources.Count > 0, "data.sources", "no training data: give at least one source (path or synth)");
         for (int i = 0; i < c.Data.Sources.Count; i++) ValidateSource(c.Data.Sources[i], $"data.sources[{i}]", Require);
         var pr = c.Data.PoolRatios;

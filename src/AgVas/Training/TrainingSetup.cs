@@ -1,3 +1,4 @@
+using AgVas.Modeling;
 using AgVas.Data;
 using AgVas.Synthesis;
 using AgVas.Text;
@@ -116,9 +117,19 @@ public static class TrainingSetup
         return model;
     }
 
+    /// <summary>A ResNet-backbone configuration trained at <paramref name="size"/> px: the input size and the pixel grid
+    /// follow it, and the inference-only settings (several scales, mirroring) are off.</summary>
+    private static AgVasConfig AtInputSize(AgVasConfig c, int size)
+    {
+        var resnet = c.Vision.ResNet ?? throw new ConfigException("model.input_size", "applies to ResNet-backbone models only (the ViT presets have fixed position embeddings)");
+        resnet = resnet with { ImageSize = size, Scales = null, Mirror = false };
+        return c with { Vision = c.Vision with { ResNet = resnet, Spam = c.Vision.Spam with { PixelGridSize = resnet.GridSize } } };
+    }
+
     private static AgVasTrainingModel CreateBase(TrainingConfig config, string configDir)
     {
-        if (config.Model.Base is { } path) return AgVasTrainingModel.Load(Resolve(configDir, path));
+        if (config.Model.Base is { } path)
+            return AgVasTrainingModel.Load(Resolve(configDir, path), adjust: config.Model.InputSize is { } size ? c => AtInputSize(c, size) : null);
         try
         {
             return AgVasTrainingModel.Create(config.Model.Preset, (long)(config.Seed & long.MaxValue));

@@ -109,6 +109,35 @@ public sealed class TrainExportTests : IDisposable
     }
 
     [Fact]
+    public void AResNetBaseTrainsAtModelInputSizeWithItsInferenceSettingsOff()
+    {
+        // A shipped ResNet model runs at several scales, mirrored; model.input_size continues it at one size, plain.
+        var (config, run) = Train("resnet", preset: "tiny-resnet", count: 4, batchSize: 1, steps: 1);
+        var shipped = dir["resnet-shipped"];
+        var (code, _, err) = CliErrorTests.Run("train", "export", "--config", config, "--checkpoint", Path.Combine(run, "checkpoints", "step-000001"),
+            "--out", shipped, "--scales", "256", "320", "--mirror", "true");
+        Assert.True(code == 0, err);
+        var next = dir["next.yaml"];
+        File.WriteAllText(next, $$"""
+            model: { base: resnet-shipped, input_size: 320, trainable: all }
+            data:
+              sources:
+                - synth: { count: 2, size: 64, normal_ratio: 0.5 }
+            optim: { batch_size: 1, warmup_steps: 1 }
+            steps: 1
+            output: { checkpoint_every: 1, validate_every: 0 }
+            """);
+        (code, _, err) = CliErrorTests.Run("train", "--config", next, "--out", dir["next-run"]);
+        Assert.True(code == 0, err);
+        var trained = AgVasModelDirectory.ReadConfig(Path.Combine(dir["next-run"], "final")).Vision;
+        Assert.Equal(320, trained.ResNet!.ImageSize);
+        Assert.Null(trained.ResNet.Scales);
+        Assert.False(trained.ResNet.Mirror);
+        Assert.Equal(80, trained.Spam.PixelGridSize);
+        Assert.Equal(256, AgVasModelDirectory.ReadConfig(shipped).Vision.ResNet!.ImageSize);
+    }
+
+    [Fact]
     public void AMissingCheckpointIsAnErrorNamingIt()
     {
         var config = dir["run.yaml"];

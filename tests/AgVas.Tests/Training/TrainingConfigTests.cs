@@ -130,6 +130,8 @@ public class TrainingConfigTests
     [InlineData("optim: { betas: [0.9] }", "optim.betas: must be two values")]
     [InlineData("steps: 0", "steps: must be positive")]
     [InlineData("model: { trainable: most }", "model.trainable: must be paper or all, got 'most'")]
+    [InlineData("model: { input_size: 256 }", "model.input_size: needs model.base")]
+    [InlineData("model: { base: m, input_size: 300 }", "model.input_size: needs model.base and a positive multiple of 32")]
     [InlineData("output: { keep_checkpoints: 0 }", "output.keep_checkpoints: must be >= 1")]
     [InlineData("loss: { dice_weight: -2 }", "loss.dice_weight: must be >= 0")]
     [InlineData("loss: { hard_bce_weight: -1 }", "loss.hard_bce_weight: must be >= 0")]
