@@ -33,7 +33,7 @@ internal static class SynthCommand
         };
         var kinds = new Option<string[]>("--kinds")
         {
-            Description = "Anomaly kinds (default all): " + string.Join(", ", AnomalyKinds.All.Select(AnomalyKinds.Name)),
+            Description = "Anomaly kinds (default all but mass, which is drawn only when named): " + string.Join(", ", AnomalyKinds.All.Select(AnomalyKinds.Name)),
             AllowMultipleArgumentsPerToken = true,
         };
         var sizes = new Option<string[]>("--sizes") { Description = "Defect sizes (default all): small, medium, large", AllowMultipleArgumentsPerToken = true };

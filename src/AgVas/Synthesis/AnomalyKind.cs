@@ -25,6 +25,11 @@ public enum AnomalyKind
     /// tinted), a raised mass (redder, shaded as a bump) or a change of texture (smoothed and darker, like a
     /// hypoechoic mass). The other kinds stay under 12 %; lesions, polyps and tumours often fill a fifth of the frame.</summary>
     Lesion,
+    /// <summary>A raised, dome-shaped growth of the surface itself (a polyp, a nodule, a swelling, a blister), as large as
+    /// a lesion: the surface inside is magnified towards the centre (the dome comes towards the camera), shaded by its
+    /// slope with a darker foot, sometimes with highlights on top; its colour barely changes, so shape and shading tell
+    /// it. Drawn only when named (see <see cref="AnomalyKinds.Default"/>).</summary>
+    Mass,
 }
 
 /// <summary>The intended size of a synthetic defect (the curated size class is computed from the final mask).</summary>
@@ -34,6 +39,10 @@ public enum DefectSize { Small, Medium, Large }
 public static class AnomalyKinds
 {
     public static IReadOnlyList<AnomalyKind> All { get; } = Enum.GetValues<AnomalyKind>();
+
+    /// <summary>The kinds drawn when none are named: every kind but <see cref="AnomalyKind.Mass"/>, which came later,
+    /// so that a configuration written before it still synthesizes the same samples.</summary>
+    public static IReadOnlyList<AnomalyKind> Default { get; } = All.Where(k => k != AnomalyKind.Mass).ToArray();
 
     /// <summary>The defect-type name, e.g. "colour_spot".</summary>
     public static string Name(AnomalyKind kind) => kind switch
@@ -48,6 +57,7 @@ public static class AnomalyKinds
         AnomalyKind.Crack => "crack",
         AnomalyKind.MissingPiece => "missing_piece",
         AnomalyKind.Lesion => "lesion",
+        AnomalyKind.Mass => "mass",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

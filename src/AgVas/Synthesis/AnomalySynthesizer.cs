@@ -62,7 +62,7 @@ public sealed class AnomalySynthesizer
             && (w.Count != sources.Count || w.Any(x => !(x >= 0) || double.IsInfinity(x)) || w.Sum() <= 0))
             throw new ArgumentException($"SourceWeights needs one non-negative weight per source ({sources.Count}), not all zero; got [{string.Join(", ", w)}]", nameof(options));
         _sourceWeights = options.SourceWeights?.ToArray() ?? Enumerable.Repeat(1.0, sources.Count).ToArray();
-        _kinds = options.Kinds is { Count: > 0 } k ? k : AnomalyKinds.All;
+        _kinds = options.Kinds is { Count: > 0 } k ? k : AnomalyKinds.Default;
         _sizes = options.Sizes is { Count: > 0 } s ? s : Enum.GetValues<DefectSize>();
         _sources = sources;
         Options = options;

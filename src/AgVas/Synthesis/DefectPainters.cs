@@ -50,6 +50,7 @@ public static class DefectPainters
             AnomalyKind.ColourSpot => ColourSpot(input, canvas, ref rng),
             AnomalyKind.MissingPiece => MissingPiece(input, canvas, ref rng),
             AnomalyKind.Lesion => Lesion(input, canvas, ref rng),
+            AnomalyKind.Mass => Mass(input, canvas, ref rng),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
         return ok && canvas.UpdateBox() > 0;
@@ -582,6 +583,63 @@ public static class DefectPainters
             }
         }
         return true;
+    }
+
+    /// <summary>Mass: a dome grown from the surface. Inside a smooth blob the source is sampled closer to the centre,
+    /// at c + (p − c)·(z + (1 − z)ρ²) with z in [0.5, 0.85], so that the surface is magnified at the top and meets the
+    /// surroundings seamlessly at the rim; it is shaded by the dome's slope under one light, darkened towards its foot,
+    /// and on half of the masses carries specular highlights near the top. The colour changes by a few per cent.</summary>
+    private static bool Mass(PaintInput input, DefectCanvas c, ref SynthRandom rng)
+    {
+        double r = BlobRadius(LesionAreaRange(input.Size), c, ref rng);
+        var (cx, cy) = PickPoint(input, c, ref rng, (int)(r * 0.7));
+        var noise = new PerlinNoise(ref rng);
+        double aspect = rng.Uniform(0.75, 1.33);
+        Blob(c, noise, cx, cy, r * aspect, r / aspect, rng.Uniform(0, Math.PI), rng.Uniform(0.05, 0.2), 1f);
+        c.Restrict(input.Allowed);
+        if (c.UpdateBox() == 0) return false;
+        var source = input.Source;
+        double light = rng.Uniform(0, 2 * Math.PI);
+        float lx = (float)Math.Cos(light), ly = (float)Math.Sin(light);
+        float zoom = (float)rng.Uniform(0.5, 0.85), relief = (float)rng.Uniform(0.25, 0.5), foot = (float)rng.Uniform(0.15, 0.4);
+        float gain = (float)rng.Uniform(0.95, 1.15);
+        float tr = (float)rng.Uniform(0.94, 1.08), tg = (float)rng.Uniform(0.92, 1.04), tb = (float)rng.Uniform(0.92, 1.04);
+        bool shiny = rng.Chance(0.5);
+        float ox = rng.NextFloat() * 50, oy = rng.NextFloat() * 50, period = (float)Math.Max(2, r / 5);
+        var (x0, y0, x1, y1) = c.PaintBox;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+            {
+                int p = y * c.Width + x;
+                float rho = c.Shape[p] ? c.Aux[p] : 1f;
+                float dx = (float)(x - cx), dy = (float)(y - cy), len = MathF.Max(1e-3f, MathF.Sqrt(dx * dx + dy * dy));
+                float k = zoom + (1 - zoom) * rho * rho;
+                var (sr, sg, sb) = Bilinear(source, (float)cx + dx * k, (float)cy + dy * k);
+                float slope = 4 * rho * (1 - rho * rho);
+                float footShade = rho < 0.7f ? 0 : (rho - 0.7f) / 0.3f;
+                float shade = gain * (1 + relief * slope * (dx * lx + dy * ly) / len) * (1 - foot * footShade * footShade);
+                float rr = sr * shade * tr, gg = sg * shade * tg, bb = sb * shade * tb;
+                if (shiny && rho < 0.65f)
+                {
+                    float s = Math.Clamp((noise.Sample(x / period + ox, y / period + oy) - 0.35f) / 0.1f, 0, 1);
+                    rr += s * (255 - rr); gg += s * (255 - gg); bb += s * (255 - bb);
+                }
+                c.SetTarget(p, rr, gg, bb);
+            }
+        return true;
+    }
+
+    /// <summary>The source's colour at a real-valued position, bilinearly interpolated, clamped at the borders.</summary>
+    private static (float R, float G, float B) Bilinear(RgbImage image, float x, float y)
+    {
+        x = Math.Clamp(x, 0, image.Width - 1.001f);
+        y = Math.Clamp(y, 0, image.Height - 1.001f);
+        int x0 = (int)x, y0 = (int)y;
+        float fx = x - x0, fy = y - y0;
+        var px = image.Pixels;
+        int i00 = (y0 * image.Width + x0) * 3, i10 = i00 + 3, i01 = i00 + image.Width * 3, i11 = i01 + 3;
+        float Mix(int c) => (px[i00 + c] * (1 - fx) + px[i10 + c] * fx) * (1 - fy) + (px[i01 + c] * (1 - fx) + px[i11 + c] * fx) * fy;
+        return (Mix(0), Mix(1), Mix(2));
     }
 
     /// <summary>Mean colour of the source over a square of half-size <paramref name="r"/> around (cx, cy), sampled on a

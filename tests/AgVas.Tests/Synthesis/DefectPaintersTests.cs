@@ -105,21 +105,54 @@ public class DefectPaintersTests
         }
     }
 
-    /// <summary>Lesions are the large kind: each intended size lands in its own area band (up to the blob's wobble and
-    /// what the border clips), and a large lesion covers more than any other kind's large defect may.</summary>
-    [Fact]
-    public void LesionsCoverTheirAreaBandsAndOutgrowTheOtherKinds()
+    /// <summary>Lesions and masses are the large kinds: each intended size lands in its own area band (up to the blob's
+    /// wobble and what the border clips), and a large lesion covers more than any other kind's large defect may.</summary>
+    [Theory]
+    [InlineData(AnomalyKind.Lesion)]
+    [InlineData(AnomalyKind.Mass)]
+    public void LesionsCoverTheirAreaBandsAndOutgrowTheOtherKinds(AnomalyKind kind)
     {
         var image = SynthTestImages.Texture(TextureKind.Noise, 128, 5);
         foreach (var size in Enum.GetValues<DefectSize>())
         {
             var (lo, hi) = DefectPainters.LesionAreaRange(size);
             var areas = Enumerable.Range(0, 12).Select(seed =>
-                AnomalySynthesizer.PaintDefect(image, null, AnomalyKind.Lesion, size, false, (ulong)seed).Mask.CountPositive() / (128.0 * 128)).ToList();
+                AnomalySynthesizer.PaintDefect(image, null, kind, size, false, (ulong)seed).Mask.CountPositive() / (128.0 * 128)).ToList();
             Assert.All(areas, a => Assert.InRange(a, lo * 0.4, hi * 1.6));
             Assert.InRange(areas.Average(), lo * 0.7, hi * 1.2);
         }
         Assert.True(DefectPainters.LesionAreaRange(DefectSize.Large).Min > DefectPainters.AreaRange(DefectSize.Large).Max);
+    }
+
+    /// <summary>A mass grows from the surface itself: its mean colour stays within a few per cent of what it covered,
+    /// unlike a lesion's, and the kinds drawn by default leave it out, in the order they had before it existed.</summary>
+    [Fact]
+    public void AMassKeepsTheSurfaceColourAndIsDrawnOnlyWhenNamed()
+    {
+        var image = SynthTestImages.Texture(TextureKind.Noise, 128, 5);
+        double massShift = 0, lesionShift = 0;
+        for (int seed = 0; seed < 12; seed++)
+        {
+            massShift += MeanShiftInMask(image, AnomalySynthesizer.PaintDefect(image, null, AnomalyKind.Mass, DefectSize.Medium, false, (ulong)seed));
+            lesionShift += MeanShiftInMask(image, AnomalySynthesizer.PaintDefect(image, null, AnomalyKind.Lesion, DefectSize.Medium, false, (ulong)seed));
+        }
+        Assert.True(massShift / 12 < 0.12, $"a mass shifts the mean colour by {massShift / 12:P0}");
+        Assert.True(massShift < lesionShift, $"mass {massShift / 12:P0} against lesion {lesionShift / 12:P0}");
+        Assert.DoesNotContain(AnomalyKind.Mass, AnomalyKinds.Default);
+        Assert.Equal(AnomalyKinds.All.Where(k => k != AnomalyKind.Mass), AnomalyKinds.Default);
+        Assert.Equal(AnomalyKind.Mass, AnomalyKinds.Parse("mass"));
+    }
+
+    /// <summary>|mean(painted) − mean(source)| / mean(source) over the mask, summed over R, G and B.</summary>
+    private static double MeanShiftInMask(AgVas.Data.RgbImage source, (AgVas.Data.RgbImage Image, AgVas.Data.BinaryMask Mask) sample)
+    {
+        double before = 0, after = 0;
+        for (int p = 0; p < sample.Mask.Data.Length; p++)
+        {
+            if (!sample.Mask.Data[p]) continue;
+            for (int c = 0; c < 3; c++) { before += source.Pixels[p * 3 + c]; after += sample.Image.Pixels[p * 3 + c]; }
+        }
+        return Math.Abs(after - before) / before;
     }
 
     [Fact]
