@@ -519,18 +519,27 @@ public static class DefectPainters
         return (-1, -1);
     }
 
+    /// <summary>The shape shared by lesions and masses: a smooth blob of a lesion's area band (radius r, centre (cx, cy),
+    /// aspect and edge irregularity drawn from the given ranges, in that order), restricted to the allowed region.
+    /// False when nothing of it is left.</summary>
+    private static bool LesionBlob(PaintInput input, DefectCanvas c, ref SynthRandom rng, (double Min, double Max) aspectRange,
+        (double Min, double Max) irregularity, out double r, out int cx, out int cy, out PerlinNoise noise)
+    {
+        r = BlobRadius(LesionAreaRange(input.Size), c, ref rng);
+        (cx, cy) = PickPoint(input, c, ref rng, (int)(r * 0.7));
+        noise = new PerlinNoise(ref rng);
+        double aspect = rng.Uniform(aspectRange.Min, aspectRange.Max);
+        Blob(c, noise, cx, cy, r * aspect, r / aspect, rng.Uniform(0, Math.PI), rng.Uniform(irregularity.Min, irregularity.Max), 1f);
+        c.Restrict(input.Allowed);
+        return c.UpdateBox() > 0;
+    }
+
     /// <summary>Lesion: a large smooth-edged blob whose inside is pigmented (darker, tinted brown to grey, darkest at
     /// its core), a raised mass (redder and brighter, shaded by a light direction) or a texture change (the surface
     /// smoothed by a box blur and darkened, with a faint speckle). Mottled by smooth noise so it is not flat paint.</summary>
     private static bool Lesion(PaintInput input, DefectCanvas c, ref SynthRandom rng)
     {
-        double r = BlobRadius(LesionAreaRange(input.Size), c, ref rng);
-        var (cx, cy) = PickPoint(input, c, ref rng, (int)(r * 0.7));
-        var noise = new PerlinNoise(ref rng);
-        double aspect = rng.Uniform(0.7, 1.4);
-        Blob(c, noise, cx, cy, r * aspect, r / aspect, rng.Uniform(0, Math.PI), rng.Uniform(0.08, 0.35), 1f);
-        c.Restrict(input.Allowed);
-        if (c.UpdateBox() == 0) return false;
+        if (!LesionBlob(input, c, ref rng, (0.7, 1.4), (0.08, 0.35), out double r, out int cx, out int cy, out var noise)) return false;
         var src = input.Source.Pixels;
         var (x0, y0, x1, y1) = c.PaintBox;
         float ox = rng.NextFloat() * 50, oy = rng.NextFloat() * 50, period = (float)Math.Max(4, r / 3);
@@ -591,13 +600,7 @@ public static class DefectPainters
     /// and on half of the masses carries specular highlights near the top. The colour changes by a few per cent.</summary>
     private static bool Mass(PaintInput input, DefectCanvas c, ref SynthRandom rng)
     {
-        double r = BlobRadius(LesionAreaRange(input.Size), c, ref rng);
-        var (cx, cy) = PickPoint(input, c, ref rng, (int)(r * 0.7));
-        var noise = new PerlinNoise(ref rng);
-        double aspect = rng.Uniform(0.75, 1.33);
-        Blob(c, noise, cx, cy, r * aspect, r / aspect, rng.Uniform(0, Math.PI), rng.Uniform(0.05, 0.2), 1f);
-        c.Restrict(input.Allowed);
-        if (c.UpdateBox() == 0) return false;
+        if (!LesionBlob(input, c, ref rng, (0.75, 1.33), (0.05, 0.2), out double r, out int cx, out int cy, out var noise)) return false;
         var source = input.Source;
         double light = rng.Uniform(0, 2 * Math.PI);
         float lx = (float)Math.Cos(light), ly = (float)Math.Sin(light);
