@@ -116,10 +116,12 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
             // 2. micro-steps: accumulate the gradient of the mean loss over batch_size × grad_accum examples
             optimizer.ZeroGrad();
             var parts = LossParts.Zero;
+            var stepImages = new List<string>();
             for (int micro = 0; micro < o.GradAccum; micro++)
             {
                 using var scope = NewDisposeScope();
                 var batch = data.Batch((long)step * examplesPerStep + (long)micro * o.BatchSize, o.BatchSize);
+                stepImages.AddRange(batch.Select(e => e.Example.Item.ImagePath));
                 using var loss = model.Loss(batch, config.Loss);
                 if (!double.IsFinite(loss.Total.item<float>()))
                 {
@@ -133,8 +135,14 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
             }
             parts /= o.GradAccum;
 
-            // 3. clip, 4. step
+            // 3. clip, 4. step. A finite loss can still have a non-finite gradient; clipping would spread it to every weight.
             double gradNorm = ClipGradients(optimizer, o.GradClip);
+            if (!double.IsFinite(gradNorm))
+            {
+                var badGrads = model.Module.named_parameters().Where(p => p.parameter.grad is { } g && !g.isfinite().all().item<bool>()).Select(p => p.name).ToList();
+                throw new TrainingDivergedException(step + 1, $"{parts}; the gradient is not finite for: [{string.Join(", ", badGrads)}]",
+                    stepImages, what: "the gradient");
+            }
             optimizer.Update(lr);
             ema?.Update(optimizer.Step);
 
@@ -185,14 +193,21 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
         return new TrainingResult(runDir, final, config.Steps, start, first, last);
     }
 
-    /// <summary>Clips the global L2 norm of the gradients to <paramref name="maxNorm"/> (0: no clipping); returns the norm before clipping.</summary>
+    /// <summary>Clips the global L2 norm of the gradients to <paramref name="maxNorm"/> (0: no clipping) as
+    /// <c>clip_grad_norm_</c> does; returns the norm before clipping. A non-finite norm leaves the gradients untouched, so
+    /// the caller can name the parameters whose gradient is not finite.</summary>
     private static double ClipGradients(AdamW optimizer, double maxNorm)
     {
         using var scope = NewDisposeScope();
         var grads = optimizer.Parameters.Select(p => p.grad).OfType<Tensor>().ToList();
         if (grads.Count == 0) return 0;
-        if (maxNorm > 0) return nn.utils.clip_grad_norm_(optimizer.Parameters.Where(p => p.grad is not null), maxNorm);
-        return stack(grads.Select(g => g.norm()).ToArray()).norm().item<float>();
+        double norm = stack(grads.Select(g => g.norm()).ToArray()).norm().item<float>();
+        if (maxNorm > 0 && double.IsFinite(norm) && norm > maxNorm)
+        {
+            using Scalar factor = maxNorm / (norm + 1e-6);
+            foreach (var g in grads) g.mul_(factor);
+        }
+        return norm;
     }
 
     /// <summary>Saves the model directory into a temporary sibling and renames it over <paramref name="final"/>.</summary>
@@ -212,10 +227,11 @@ public sealed class Trainer(TrainingConfig config, ITrainableModel model, DataMi
     }
 }
 
-/// <summary>The loss of a step is not finite. Nothing of that step is applied, so the run's last checkpoint is the last
-/// good state; the message names the step, the loss parts and the batch's images.</summary>
-public sealed class TrainingDivergedException(int step, string parts, IReadOnlyList<string> images)
-    : AgVasException($"step {step}", $"the loss is not finite ({parts}); nothing of this step was applied (resume from the last checkpoint). Batch: {string.Join(", ", images)}")
+/// <summary>The loss or the gradient of a step is not finite. Nothing of that step is applied, so the run's last checkpoint is
+/// the last good state; the message names the step, the loss parts (and the parameters of a non-finite gradient) and the
+/// batch's images.</summary>
+public sealed class TrainingDivergedException(int step, string parts, IReadOnlyList<string> images, string what = "the loss")
+    : AgVasException($"step {step}", $"{what} is not finite ({parts}); nothing of this step was applied (resume from the last checkpoint). Batch: {string.Join(", ", images)}")
 {
     public int Step { get; } = step;
 }

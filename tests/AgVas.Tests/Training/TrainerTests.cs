@@ -1,4 +1,5 @@
 using AgVas.Checkpoints;
+using AgVas.Modeling;
 using AgVas.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -213,6 +214,45 @@ public sealed class TrainerTests : IDisposable
         Train(config, resumed, run, resume: true);
         foreach (var (name, tensor) in straight.state_dict())
             Assert.True(tensor.equal(resumed.state_dict()[name]).all().item<bool>(), $"{name}: max diff {(tensor - resumed.state_dict()[name]).abs().max().item<float>()}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ANonFiniteLossOrGradientStopsTheRunBeforeItsStepIsApplied(bool gradientOnly)
+    {
+        // Step 3's loss gains √(w − w) of a head weight: the loss stays finite (0) and the gradient is ∞ − ∞ = NaN; or
+        // the loss itself is made NaN. Either way step 3 must not touch the weights, and the error names what failed.
+        var config = Config(steps: 4, checkpointEvery: 2, accum: 1);
+        using var model = new TinyConvSegmenter(1);
+        var poisoned = new PoisonedAtStep(model, step: 3, gradientOnly);
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            new Trainer(config, poisoned, Blobs(config), dir, options: new TrainerOptions { PeakFlops = 1e10, Plot = false }).Run(resume: false));
+        Assert.Equal(3, e.Step);
+        Assert.Contains(gradientOnly ? "the gradient is not finite" : "the loss is not finite", e.Message);
+        if (gradientOnly) Assert.Contains("head.0.weight", e.Message);
+        Assert.Contains(".png", e.Message);                                       // the batch's images
+        Assert.All(model.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
+        Assert.Equal(2, TrainingLog.ReadSteps(Path.Combine(dir, TrainingLog.FileName)).Count);
+    }
+
+    /// <summary>The stand-in whose loss at one step carries a non-finite loss or (finite loss) a non-finite gradient.</summary>
+    private sealed class PoisonedAtStep(TinyConvSegmenter inner, int step, bool gradientOnly) : ITrainableModel
+    {
+        private int calls;
+        public nn.Module Module => inner;
+        public double TrainingFlopsPerExample => inner.TrainingFlopsPerExample;
+        public IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> TrainableParameters() => inner.TrainableParameters();
+        public void Save(string directory) => inner.Save(directory);
+
+        public TrainingLoss Loss(IReadOnlyList<LoadedExample> batch, LossWeights weights)
+        {
+            var loss = inner.Loss(batch, weights);
+            if (++calls != step) return loss;
+            var w = inner.TrainableParameters()[0].Parameter;
+            using var poison = gradientOnly ? w.Minus(w).sum().sqrt() : w.sum() * double.NaN; // 0 with a NaN gradient, or NaN
+            using (loss) return new TrainingLoss(loss.Total.Plus(poison), loss.Parts);
+        }
     }
 
     /// <summary>Calls back synchronously on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
