@@ -10,7 +10,9 @@ namespace AgVas.Context;
 /// score is the mean of its lowest <see cref="LowestFraction"/> of those distances, averaged over r.
 /// <para>Cost is bounded: each image is compared with at most <see cref="MaxReferences"/> others, its neighbours in the
 /// category's order (M/2 before and M/2 after, cyclically), so time grows linearly with N. Each pair's distance matrix
-/// serves both directions, and at most M + 1 images' descriptors are held at a time, so memory stays flat.</para>
+/// serves both directions, and at most M + 1 images' descriptors are held at a time, so memory stays flat. An image's
+/// nearest distances go into one buffer allocated with its descriptors, not into a small tensor per pair: those, kept
+/// while every pair's large distance matrix came and went, fragmented the native heap (N = 100 at M = 64: 5.3 GiB peak).</para>
 /// </summary>
 /// <param name="MaxReferences">M: the most other images one image is compared with (even)</param>
 /// <param name="LowestFraction">the fraction of the lowest per-reference distances averaged into a patch's score</param>
@@ -76,18 +78,21 @@ public static class MutualScoring
         var remaining = new int[n];
         foreach (var (a, b) in pairs) { remaining[a]++; remaining[b]++; }
         var descriptors = new Dictionary<int, PatchDescriptors>();
-        var distances = new Dictionary<int, List<Tensor>>();            // image → per-reference [R, N] nearest distances
+        var distances = new Dictionary<int, Tensor>();                  // image → [references, R, N] nearest distances
+        var filled = new int[n];
         var complete = new List<int>(2);
         PatchDescriptors Get(int k)
         {
-            if (!descriptors.TryGetValue(k, out var d)) descriptors[k] = d = describe(k);
+            if (descriptors.TryGetValue(k, out var d)) return d;
+            descriptors[k] = d = describe(k);
+            distances[k] = empty(remaining[k], d.Features.shape[0], d.Features.shape[1]);       // [references, R, N]
             return d;
         }
         void Add(int k, Tensor dist)
         {
-            if (!distances.TryGetValue(k, out var list)) distances[k] = list = [];
-            list.Add(dist);
-            if (--remaining[k] == 0) complete.Add(k);
+            using (var row = distances[k][filled[k]++]) row.copy_(dist);                             // [R, N]
+            dist.Dispose();
+            if (filled[k] == remaining[k]) complete.Add(k);
         }
         try
         {
@@ -103,10 +108,10 @@ public static class MutualScoring
                 foreach (int k in complete)
                 {
                     var descriptor = descriptors[k];
-                    var list = distances[k];
-                    using (var scores = Aggregate(list, config.LowestFraction))
+                    var perReference = distances[k];
+                    using (var scores = Aggregate(perReference, config.LowestFraction))
                         yield return (k, descriptor, scores);
-                    foreach (var t in list) t.Dispose();
+                    perReference.Dispose();
                     distances.Remove(k);
                     descriptors.Remove(k);
                     descriptor.Dispose();
@@ -117,7 +122,7 @@ public static class MutualScoring
         finally
         {
             foreach (var d in descriptors.Values) d.Dispose();
-            foreach (var t in distances.Values.SelectMany(l => l)) t.Dispose();
+            foreach (var t in distances.Values) t.Dispose();
         }
     }
 
@@ -142,14 +147,14 @@ public static class MutualScoring
     }
 
     /// <summary>Per-reference distances → patch scores: mean of the lowest ⌈fraction·M⌉ over references, then mean over r.</summary>
-    /// <param name="perReference">M tensors [R, N]</param>
+    /// <param name="perReference">[M, R, N]: the distances to each of M references</param>
     /// <returns>[N]</returns>
-    public static Tensor Aggregate(IReadOnlyList<Tensor> perReference, double lowestFraction)
+    public static Tensor Aggregate(Tensor perReference, double lowestFraction)
     {
         using var scope = NewDisposeScope();
-        var d = stack(perReference, 0);                                                             // [M, R, N]
-        int keep = Math.Clamp((int)Math.Ceiling(lowestFraction * perReference.Count), 1, perReference.Count);
-        var lowest = d.sort(dim: 0).Values[..keep];                                                 // [keep, R, N]
+        int m = (int)perReference.shape[0];
+        int keep = Math.Clamp((int)Math.Ceiling(lowestFraction * m), 1, m);
+        var lowest = perReference.sort(dim: 0).Values[..keep];                                      // [keep, R, N]
         return lowest.mean([0, 1]).MoveToOuterDisposeScope();                                       // [N]
     }
 }

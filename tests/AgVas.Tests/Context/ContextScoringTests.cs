@@ -59,7 +59,7 @@ public sealed class ContextScoringTests
     {
         using var scope = NewDisposeScope();
         // 4 references, R = 1, N = 1: distances 0.9, 0.1, 0.5, 0.3 → lowest half {0.1, 0.3} → 0.2
-        var perReference = new[] { 0.9f, 0.1f, 0.5f, 0.3f }.Select(v => full(1, 1, v)).ToList();
+        var perReference = tensor(new[] { 0.9f, 0.1f, 0.5f, 0.3f }).view(4, 1, 1);              // [M, R, N]
         Assert.Equal(0.2f, MutualScoring.Aggregate(perReference, 0.5)[0].item<float>(), 5);
         Assert.Equal(0.1f, MutualScoring.Aggregate(perReference, 0.01)[0].item<float>(), 5);        // at least one
     }
