@@ -79,7 +79,6 @@ public static class MutualScoring
         foreach (var (a, b) in pairs) { remaining[a]++; remaining[b]++; }
         var descriptors = new Dictionary<int, PatchDescriptors>();
         var distances = new Dictionary<int, Tensor>();                  // image → [references, R, N] nearest distances
-        var filled = new int[n];
         var complete = new List<int>(2);
         PatchDescriptors Get(int k)
         {
@@ -90,9 +89,10 @@ public static class MutualScoring
         }
         void Add(int k, Tensor dist)
         {
-            using (var row = distances[k][filled[k]++]) row.copy_(dist);                             // [R, N]
+            var all = distances[k];
+            using (var row = all[all.shape[0] - remaining[k]]) row.copy_(dist);                     // [R, N]
             dist.Dispose();
-            if (filled[k] == remaining[k]) complete.Add(k);
+            if (--remaining[k] == 0) complete.Add(k);
         }
         try
         {

@@ -250,7 +250,8 @@ public sealed class TrainerTests : IDisposable
             var loss = inner.Loss(batch, weights);
             if (++calls != step) return loss;
             var w = inner.TrainableParameters()[0].Parameter;
-            using var poison = gradientOnly ? w.Minus(w).sum().sqrt() : w.sum() * double.NaN; // 0 with a NaN gradient, or NaN
+            using Scalar nan = double.NaN;                                                  // kept alive: see Modeling.Scalars
+            using var poison = gradientOnly ? w.Minus(w).sum().sqrt() : w.sum().mul(nan);   // 0 with a NaN gradient, or NaN
             using (loss) return new TrainingLoss(loss.Total.Plus(poison), loss.Parts);
         }
     }
