@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace AgVas.Bench;
 
 /// <summary>Probe: context maps of a dataset into a prediction directory (map .npy, mask at a distance threshold).
-/// Usage: context-probe data out batch|fewshot size M [agvasPredDir weight a b]</summary>
+/// Usage: context-probe data out batch|fewshot size M [lowest fraction [agvasPredDir]] (batch only: the interval fraction,
+/// default 0.3, and a prediction dir whose masks exclude each reference's own marked patches, <see cref="PatchDescriptors.WithExcluded"/>)</summary>
 internal static class ContextProbe
 {
     public static int Run(string[] args)
@@ -14,6 +15,8 @@ internal static class ContextProbe
         var samples = Datasets.Load(args[0]);
         string outDir = args[1], mode = args[2];
         int size = int.Parse(args[3]), m = int.Parse(args[4]);
+        double fraction = args.Length > 5 && args[5] != "-" ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : new MutualScoringConfig().LowestFraction;
+        string? maskDir = args.Length > 6 ? args[6] : null;
         var dc = new PatchDescriptorConfig(size);
         var groups = samples.GroupBy(s => s.Category).ToList();
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -41,10 +44,15 @@ internal static class ContextProbe
                 for (int i = 0; i < data.Length; i++) mask.Data[i] = data[i] > 0.6f;
                 ImageIO.SaveMaskPng(mask, Inference.PredictionFiles.MaskPath(outDir, relative[s.ImagePath]));
             }
+            PatchDescriptors Describe(Sample s)
+            {
+                var d = PatchDescriptors.Compute(ImageIO.LoadRgb(s.ImagePath), dc);
+                return maskDir is null ? d : d.WithExcluded(ImageIO.LoadMask(Inference.PredictionFiles.MaskPath(maskDir, s.RelativePath)), size);
+            }
             if (mode == "batch")
             {
-                MutualScoring.ScoreCategory(list.Count, k => PatchDescriptors.Compute(ImageIO.LoadRgb(list[k].ImagePath), dc),
-                    (k, d, scores) => Write(list[k], d, scores), new MutualScoringConfig(m));
+                MutualScoring.ScoreCategory(list.Count, k => Describe(list[k]),
+                    (k, d, scores) => Write(list[k], d, scores), new MutualScoringConfig(m, fraction));
             }
             else
             {
@@ -53,7 +61,7 @@ internal static class ContextProbe
                 {
                     Console.WriteLine($"{g.Key}: no normal, batch fallback");
                     MutualScoring.ScoreCategory(list.Count, k => PatchDescriptors.Compute(ImageIO.LoadRgb(list[k].ImagePath), dc),
-                        (k, d, scores) => Write(list[k], d, scores), new MutualScoringConfig(m));
+                        (k, d, scores) => Write(list[k], d, scores), new MutualScoringConfig(m, fraction));
                     continue;
                 }
                 var refImage = ImageIO.LoadRgb(reference.ImagePath);

@@ -100,7 +100,8 @@ public static class MutualScoring
             {
                 using (no_grad())
                 {
-                    var (ab, ba) = NearestDistances(Get(a).Features, Get(b).Features);
+                    var (da, db) = (Get(a), Get(b));
+                    var (ab, ba) = NearestDistances(da.Features, db.Features, da.Excluded, db.Excluded);
                     Add(a, ab);
                     Add(b, ba);
                 }
@@ -129,13 +130,16 @@ public static class MutualScoring
     /// <summary>Nearest-patch distances both ways between two images' descriptors.</summary>
     /// <param name="a">[R, N_a, C] unit-length descriptors</param>
     /// <param name="b">[R, N_b, C]</param>
-    /// <returns>([R, N_a] distance of each patch of a to its nearest patch of b, [R, N_b] the reverse)</returns>
-    public static (Tensor AtoB, Tensor BtoA) NearestDistances(Tensor a, Tensor b)
+    /// <param name="excludedA">[N_a] bool: patches of a that are no look-alike candidates for b's patches (null: none)</param>
+    /// <param name="excludedB">[N_b] bool: the same for b</param>
+    /// <returns>([R, N_a] distance of each patch of a to its nearest candidate patch of b, [R, N_b] the reverse)</returns>
+    public static (Tensor AtoB, Tensor BtoA) NearestDistances(Tensor a, Tensor b, Tensor? excludedA = null, Tensor? excludedB = null)
     {
         using var scope = NewDisposeScope();
+        using Scalar minusOne = -1;                                                                 // the least cosine: distance 2
         var cos = a.bmm(b.transpose(1, 2));                                                         // [R, N_a, N_b]
-        var ab = CosToDistance(cos.amax([2]));                                                      // [R, N_a]
-        var ba = CosToDistance(cos.amax([1]));                                                      // [R, N_b]
+        var ab = CosToDistance((excludedB is null ? cos : cos.masked_fill(excludedB.reshape(1, 1, -1), minusOne)).amax([2])); // [R, N_a]
+        var ba = CosToDistance((excludedA is null ? cos : cos.masked_fill(excludedA.reshape(1, -1, 1), minusOne)).amax([1])); // [R, N_b]
         return (ab.MoveToOuterDisposeScope(), ba.MoveToOuterDisposeScope());
     }
 

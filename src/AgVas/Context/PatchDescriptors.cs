@@ -84,5 +84,33 @@ public sealed record PatchDescriptors(Tensor Features, int GridHeight, int GridW
         return up[0, 0].MoveToOuterDisposeScope();                                                 // [H, W]
     }
 
-    public void Dispose() => Features.Dispose();
+    /// <summary>Patches that must not serve as another image's look-alikes, [h·w] bool (null: none), e.g. those inside
+    /// the image's own AG-VAS mask (<see cref="WithExcluded"/>). Owned by this record.</summary>
+    public Tensor? Excluded { get; init; }
+
+    /// <summary>These descriptors with the grid cells that <paramref name="mask"/> (at the original image size) touches
+    /// marked <see cref="Excluded"/>: a cell covers 8×8 pixels of the image resized to <paramref name="imageSize"/>, and
+    /// one masked pixel excludes it. A mask that touches every cell excludes none (an image must stay comparable).
+    /// Takes ownership of this record's tensors (dispose the result, not this).</summary>
+    public PatchDescriptors WithExcluded(BinaryMask mask, int imageSize)
+    {
+        if (mask.Width != ImageWidth || mask.Height != ImageHeight)
+            throw new ArgumentException($"the mask is {mask.Width}×{mask.Height}, the image {ImageWidth}×{ImageHeight}");
+        using var scope = NewDisposeScope();
+        var (h, w) = SamImageTransform.ResizedSize(ImageHeight, ImageWidth, imageSize);
+        var m = tensor(mask.Data).reshape(1, 1, ImageHeight, ImageWidth).to(float32);              // [1, 1, H, W]
+        m = nn.functional.interpolate(m, size: [Math.Max(1, h), Math.Max(1, w)], mode: InterpolationMode.Area); // [1, 1, h, w]: > 0 where any source pixel is masked
+        m = nn.functional.pad(m, [0, GridWidth * Stride - m.shape[3], 0, GridHeight * Stride - m.shape[2]]); // [1, 1, 8gh, 8gw]
+        using Scalar zero = 0;
+        var cells = nn.functional.max_pool2d(m, Stride).gt(zero).flatten();                          // [h·w]
+        var excluded = cells.all().item<bool>() || !cells.any().item<bool>() ? null : cells.MoveToOuterDisposeScope();
+        Excluded?.Dispose();
+        return this with { Excluded = excluded };
+    }
+
+    public void Dispose()
+    {
+        Features.Dispose();
+        Excluded?.Dispose();
+    }
 }

@@ -14,7 +14,9 @@ public sealed partial class AnomalySegmenter
     /// <list type="bullet">
     /// <item>with references in <see cref="ContextOptions.Normals"/>: few-shot, each image against the normal memory;</item>
     /// <item>else with <see cref="ContextOptions.Batch"/> and ≥ 2 readable images: mutual scoring, each image against at
-    /// most M others (linear time, memory bounded by M + 1 images); results of the first M/2 images come last;</item>
+    /// most M others (linear time, memory bounded by M + 1 images), the patches inside each image's own single-image mask
+    /// left out of the others' look-alikes (<see cref="ContextOptions.ExcludeMarkedPatches"/>); results of the first M/2
+    /// images come last;</item>
     /// <item>else: single-image scoring.</item>
     /// </list>
     /// Falling back reports a <see cref="ContextWarning"/> naming the category. The context score is fused with the
@@ -89,20 +91,24 @@ public sealed partial class AnomalySegmenter
                 }
                 break;
             case ContextSource.Batch:
-                var images = new Dictionary<int, RgbImage>();
+                // Each image's single-image prediction is made when its descriptors are, so that its own mask can keep its
+                // marked patches from serving as the others' look-alikes (ContextOptions.ExcludeMarkedPatches).
+                var held = new Dictionary<int, (RgbImage Image, Prediction Single)>();
                 PatchDescriptors Describe(int k)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var image = ImageIO.LoadRgb(readable[k].Item.ImagePath);
-                    images[k] = image;
-                    return PatchDescriptors.Compute(image, options.Descriptors);
+                    var single = Segment(image, mode);
+                    held[k] = (image, single);
+                    var descriptors = PatchDescriptors.Compute(image, options.Descriptors);
+                    return options.ExcludeMarkedPatches ? descriptors.WithExcluded(single.Mask, options.Descriptors.ImageSize) : descriptors;
                 }
                 foreach (var (k, descriptors, scores) in MutualScoring.Stream(readable.Count, Describe, options.Mutual))
                 {
-                    var image = images[k];
-                    images.Remove(k);
+                    var (image, single) = held[k];
+                    held.Remove(k);
                     var context = ContextMap(descriptors, scores, options.Descriptors);
-                    yield return Fused(readable[k], image, context, source, options, mode);
+                    yield return new BatchPrediction(readable[k].Item, readable[k].Index, options.Fusion.Apply(single, context), image, source, null);
                 }
                 break;
             default:

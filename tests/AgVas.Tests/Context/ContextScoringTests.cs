@@ -54,6 +54,74 @@ public sealed class ContextScoringTests
         }
     }
 
+    /// <summary>An excluded patch is no candidate for the other image's patches, and is still scored itself.</summary>
+    [Fact]
+    public void NearestDistancesSkipExcludedCandidatesButStillScoreThem()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(11);
+        var a = nn.functional.normalize(randn([2, 5, 6], generator: g), dim: 2);
+        var b = nn.functional.normalize(randn([2, 7, 6], generator: g), dim: 2);
+        bool[] exA = [false, true, false, false, true], exB = [true, false, false, true, false, false, true];
+        var (ab, ba) = MutualScoring.NearestDistances(a, b, tensor(exA), tensor(exB));
+        for (int r = 0; r < 2; r++)
+        {
+            for (int i = 0; i < 5; i++)                                                             // every patch of a, excluded or not
+                Assert.Equal(Enumerable.Range(0, 7).Where(j => !exB[j]).Min(j => (a[r, i] - b[r, j]).norm().item<float>()), ab[r, i].item<float>(), 4);
+            for (int j = 0; j < 7; j++)
+                Assert.Equal(Enumerable.Range(0, 5).Where(i => !exA[i]).Min(i => (a[r, i] - b[r, j]).norm().item<float>()), ba[r, j].item<float>(), 4);
+        }
+    }
+
+    /// <summary>A defect that recurs in every image (the same odd direction at patch 5) finds its look-alikes in the
+    /// other images and scores like a normal patch; with each image's own defect patch excluded from the others'
+    /// candidates it scores highest again.</summary>
+    [Fact]
+    public void ARecurringDefectIsExcusedUnlessEachImagesMarkedPatchesAreExcluded()
+    {
+        const int n = 6, defect = 5;
+        float[][] Score(bool exclude)
+        {
+            var scores = new float[n][];
+            MutualScoring.ScoreCategory(n, k =>
+            {
+                var d = Synthetic(k, k, defect) with { ImageHeight = 32, ImageWidth = 32 };         // every image holds the defect; 4×4 cells of 8 px
+                if (!exclude) return d;
+                var marked = new BinaryMask(32, 32);
+                marked.Data[12 * 32 + 9] = true;                                                     // (x 9, y 12): cell (1, 1), patch 5
+                return d.WithExcluded(marked, 32);
+            }, (k, _, s) => scores[k] = s.data<float>().ToArray(), new MutualScoringConfig(4));
+            return scores;
+        }
+        foreach (var s in Score(exclude: false))
+            Assert.True(s[defect] < 0.2f, $"without exclusion the recurring defect scores {s[defect]}");
+        foreach (var s in Score(exclude: true))
+            Assert.True(s[defect] > 2 * s.Where((_, i) => i != defect).Max(), $"defect {s[defect]} vs {s.Where((_, i) => i != defect).Max()}");
+    }
+
+    /// <summary>The mask → grid geometry of <see cref="PatchDescriptors.WithExcluded"/>: a cell covers 8×8 pixels of the
+    /// resized image and one masked pixel excludes it; a mask over every cell, or none, excludes nothing.</summary>
+    [Fact]
+    public void MaskedPixelsExcludeTheirGridCells()
+    {
+        // 128×64 at size 64: resized to 64×32, valid grid 4 × 8.
+        PatchDescriptors Plain() => new(zeros(1, 32, PatchDescriptors.Channels), 4, 8, 64, 128);
+        var mask = new BinaryMask(128, 64);
+        mask.Data[20 * 128 + 40] = true;                                                            // (x 40, y 20) → resized (20, 10) → cell (1, 2)
+        mask.Data[63 * 128 + 127] = true;                                                           // the last pixel → cell (3, 7)
+        using var d = Plain().WithExcluded(mask, 64);
+        var excluded = d.Excluded!.data<bool>().ToArray();
+        Assert.Equal(32, excluded.Length);
+        Assert.Equal([1 * 8 + 2, 3 * 8 + 7], Enumerable.Range(0, 32).Where(i => excluded[i]));
+        using var none = Plain().WithExcluded(new BinaryMask(128, 64), 64);
+        Assert.Null(none.Excluded);
+        using var all = Plain().WithExcluded(new BinaryMask(128, 64, Enumerable.Repeat(true, 128 * 64).ToArray()), 64);
+        Assert.Null(all.Excluded);
+        using var plain = Plain();
+        var error = Assert.Throws<ArgumentException>(() => plain.WithExcluded(new BinaryMask(64, 64), 64));
+        Assert.Contains("64×64", error.Message);
+    }
+
     [Fact]
     public void AggregateAveragesTheLowestFractionOverReferencesThenRadii()
     {

@@ -1,3 +1,4 @@
+using AgVas.Context;
 using AgVas.Cli.Commands;
 using AgVas.Data;
 using AgVas.Inference;
@@ -49,6 +50,54 @@ public sealed class ContextModesTests : IDisposable
         var shuffled = items.OrderBy(i => i.ImagePath.GetHashCode(StringComparison.Ordinal) ^ 0x5a5a).Reverse().ToList();
         var again = segmenter.SegmentBatch(shuffled, new ContextOptions { Batch = true }).ToDictionary(r => r.Item.ImagePath);
         foreach (var r in results) Assert.Equal(r.Prediction!.Map, again[r.Item.ImagePath].Prediction!.Map);
+    }
+
+    /// <summary>Batch context leaves each image's own marked patches (its single-image mask) out of the others'
+    /// look-alikes: the fused maps equal mutual scoring of descriptors excluded by hand, and differ from scoring without
+    /// the exclusion, which <see cref="ContextOptions.ExcludeMarkedPatches"/> = false reproduces.</summary>
+    [Fact]
+    public void BatchContextExcludesEachImagesOwnMarkedPatchesFromTheOthersLookAlikes()
+    {
+        using var segmenter = new AnomalySegmenter(new MarksTheTopLeft());
+        var items = SampleItems().Where(i => i.Category == "hazelnut").OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+        var options = new ContextOptions { Batch = true };
+        var singles = items.Select(i => segmenter.Segment(i.ImagePath)).ToList();
+        float[][] Expected(bool exclude)
+        {
+            var maps = new float[items.Count][];
+            MutualScoring.ScoreCategory(items.Count, k =>
+            {
+                var d = PatchDescriptors.Compute(ImageIO.LoadRgb(items[k].ImagePath), options.Descriptors);
+                return exclude ? d.WithExcluded(singles[k].Mask, options.Descriptors.ImageSize) : d;
+            }, (k, d, s) =>
+            {
+                using var map = d.ToImage(s, options.Descriptors.ImageSize);
+                maps[k] = options.Fusion.Fuse(singles[k].Map, map.contiguous().data<float>().ToArray());
+            }, options.Mutual);
+            return maps;
+        }
+        var with = segmenter.SegmentBatch(items, options).OrderBy(r => r.Index).Select(r => r.Prediction!.Map).ToList();
+        var without = segmenter.SegmentBatch(items, options with { ExcludeMarkedPatches = false }).OrderBy(r => r.Index).Select(r => r.Prediction!.Map).ToList();
+        var (expectedWith, expectedWithout) = (Expected(true), Expected(false));
+        for (int k = 0; k < items.Count; k++)
+        {
+            Assert.Equal(expectedWith[k], with[k]);
+            Assert.Equal(expectedWithout[k], without[k]);
+        }
+        Assert.Contains(Enumerable.Range(0, items.Count), k => !with[k].SequenceEqual(without[k]));
+    }
+
+    /// <summary>A stand-in whose map is 1 in the image's top-left quarter and 0 elsewhere (its mask: that quarter).</summary>
+    private sealed class MarksTheTopLeft : ISegmentationModel
+    {
+        public Prediction Predict(RgbImage image, AgVas.Text.InstructionType mode)
+        {
+            int w = image.Width, h = image.Height;
+            var map = new float[w * h];
+            for (int y = 0; y < h / 2; y++) Array.Fill(map, 1f, y * w, w / 2);
+            var mask = new BinaryMask(w, h, [.. map.Select(v => v > 0.5f)]);
+            return new Prediction(w, h, map, new float[w * h], map, map, mask, "", false, mode);
+        }
     }
 
     [Fact]
