@@ -13,7 +13,8 @@ namespace AgVas.Bench;
 /// Defaults are the shipped ones (<see cref="ContextOptions"/>: descriptors at 256 px, M = 64).
 /// CPU time per image is reported beside wall time: on a shared machine it is the steadier figure (run with
 /// <c>threads=1</c> so that no thread spins waiting for another).
-/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=64] [threads=T]</c>; 10000 is run by hand (about 10× the 1000 run).
+/// Usage: <c>context [N…=100 1000] [size=256] [desc=256] [M=64] [threads=T]</c>; 10000 is run by hand (about 10× the 1000
+/// run, ~2 h at the defaults on two cores); runs of N ≥ 2,000 report time per image and peak RSS every 1,000 images on stderr.
 /// </summary>
 internal static class ContextBench
 {
@@ -41,11 +42,14 @@ internal static class ContextBench
             var cpu = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             double checksum = 0;
+            int done = 0;
             foreach (var (k, d, scores) in MutualScoring.Stream(n, k => PatchDescriptors.Compute(Synthetic(k, size), descriptors), mutual))
             {
                 using var map = d.ToImage(scores, descriptors.ImageSize);                           // [H, W]
                 var fused = fusion.Fuse(new float[size * size], map.data<float>().ToArray());
                 checksum += fused[0];
+                if (++done % 1000 == 0 && done < n)                                                 // a long run reports as it goes
+                    Console.Error.WriteLine($"  N = {n}: {done} images, {clock.Elapsed.TotalMilliseconds / done:F1} ms / image, peak RSS {LanguageBench.PeakRssMiB():F0} MiB");
             }
             clock.Stop();
             process.Refresh();
