@@ -10,7 +10,7 @@ var benches = new Dictionary<string, (string Help, Func<string[], int> Run)>
     ["predict"] = ("prediction speed (images/s, sequential and concurrent) and peak memory: [model dir or preset=tiny] [images=8] [size=256] [mode]", PredictBench.Run),
     ["serve"] = ("agvas serve under load (#17): N concurrent uploads on loopback, status codes, p50/p95 latency, peak RSS, healthz, Ctrl-C: [clients=100] [max-queue=16] [deadline s=900] [image]", ServeBench.Run),
     ["context"] = ("batch context (#16) time per image and peak RSS on N synthetic images: [N...=100 1000] [size=256] [desc=256] [M=64] [threads=T]", ContextBench.Run),
-    ["context-probe"] = ("context maps alone of a dataset into a prediction dir (how the context defaults were chosen on dev): data out batch|fewshot size M [lowest fraction]", ContextProbe.Run),
+    ["context-probe"] = ("context maps alone of a dataset into a prediction dir (how the context defaults were chosen on dev): data out batch|fewshot size M [lowest fraction|- [agvasPredDir whose masks exclude marked patches]]", ContextProbe.Run),
     ["fuse-probe"] = ("fuses an AG-VAS prediction dir with a context-probe dir, F = w·P + (1−w)·σ((s − a)/b): data agvasPred ctxPred out w a b [threshold [seed]]", FuseProbe.Run),
     ["matmul"] = ("fp32 matmul rate of TorchSharp on this machine (the yardstick for model FLOP utilisation)", MatmulBench.Run),
     ["eval"] = ("agvas eval on 2,000 generated 256x256 images in 10 categories vs the scikit-learn reference: [--images N] [--categories C] [--size S] [--keep] [--no-python] [--dir D]", EvalBench.Run),

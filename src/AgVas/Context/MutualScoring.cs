@@ -7,7 +7,9 @@ namespace AgVas.Context;
 /// Batch context (#16, after MuSc, ICLR 2024; our own code): the images of one category score each other, with no
 /// training and no label. A patch of image i gets, from each reference image j, its distance to the nearest patch of j
 /// (per neighbourhood size r); normal patches find close look-alikes in most other images, a defect in few. The patch's
-/// score is the mean of its lowest <see cref="LowestFraction"/> of those distances, averaged over r.
+/// score is the mean of its lowest <see cref="LowestFraction"/> of those distances, averaged over r. A patch of j in
+/// <see cref="PatchDescriptors.Excluded"/> (e.g. inside j's own AG-VAS mask) is no candidate: a defect that recurs across
+/// the category is not excused by the others' defects.
 /// <para>Cost is bounded: each image is compared with at most <see cref="MaxReferences"/> others, its neighbours in the
 /// category's order (M/2 before and M/2 after, cyclically), so time grows linearly with N. Each pair's distance matrix
 /// serves both directions, and at most M + 1 images' descriptors are held at a time, so memory stays flat. An image's
