@@ -37,33 +37,20 @@ public sealed class ContextScoringTests
         Assert.Equal(n - 1 <= m ? n * (n - 1) / 2 : n * m / 2, pairs.Count);                      // linear in n beyond M
     }
 
-    [Fact]
-    public void NearestDistancesMatchBruteForce()
+    /// <summary>Each patch's distance to its nearest candidate of the other image, both ways, against brute force; an
+    /// excluded patch is no candidate for the other image's patches and is still scored itself.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void NearestDistancesMatchBruteForceOverTheCandidates(bool exclude)
     {
         using var scope = NewDisposeScope();
         var g = new Generator(7);
         var a = nn.functional.normalize(randn([2, 5, 6], generator: g), dim: 2);
         var b = nn.functional.normalize(randn([2, 7, 6], generator: g), dim: 2);
-        var (ab, ba) = MutualScoring.NearestDistances(a, b);
-        for (int r = 0; r < 2; r++)
-        {
-            for (int i = 0; i < 5; i++)
-                Assert.Equal(Enumerable.Range(0, 7).Min(j => (a[r, i] - b[r, j]).norm().item<float>()), ab[r, i].item<float>(), 4);
-            for (int j = 0; j < 7; j++)
-                Assert.Equal(Enumerable.Range(0, 5).Min(i => (a[r, i] - b[r, j]).norm().item<float>()), ba[r, j].item<float>(), 4);
-        }
-    }
-
-    /// <summary>An excluded patch is no candidate for the other image's patches, and is still scored itself.</summary>
-    [Fact]
-    public void NearestDistancesSkipExcludedCandidatesButStillScoreThem()
-    {
-        using var scope = NewDisposeScope();
-        var g = new Generator(11);
-        var a = nn.functional.normalize(randn([2, 5, 6], generator: g), dim: 2);
-        var b = nn.functional.normalize(randn([2, 7, 6], generator: g), dim: 2);
-        bool[] exA = [false, true, false, false, true], exB = [true, false, false, true, false, false, true];
-        var (ab, ba) = MutualScoring.NearestDistances(a, b, tensor(exA), tensor(exB));
+        bool[] exA = exclude ? [false, true, false, false, true] : new bool[5];
+        bool[] exB = exclude ? [true, false, false, true, false, false, true] : new bool[7];
+        var (ab, ba) = exclude ? MutualScoring.NearestDistances(a, b, tensor(exA), tensor(exB)) : MutualScoring.NearestDistances(a, b);
         for (int r = 0; r < 2; r++)
         {
             for (int i = 0; i < 5; i++)                                                             // every patch of a, excluded or not
@@ -71,6 +58,16 @@ public sealed class ContextScoringTests
             for (int j = 0; j < 7; j++)
                 Assert.Equal(Enumerable.Range(0, 5).Where(i => !exA[i]).Min(i => (a[r, i] - b[r, j]).norm().item<float>()), ba[r, j].item<float>(), 4);
         }
+    }
+
+    [Fact]
+    public void AggregateAveragesTheLowestFractionOverReferencesThenRadii()
+    {
+        using var scope = NewDisposeScope();
+        // 4 references, R = 1, N = 1: distances 0.9, 0.1, 0.5, 0.3 → lowest half {0.1, 0.3} → 0.2
+        var perReference = tensor(new[] { 0.9f, 0.1f, 0.5f, 0.3f }).view(4, 1, 1);              // [M, R, N]
+        Assert.Equal(0.2f, MutualScoring.Aggregate(perReference, 0.5)[0].item<float>(), 5);
+        Assert.Equal(0.1f, MutualScoring.Aggregate(perReference, 0.01)[0].item<float>(), 5);        // at least one
     }
 
     /// <summary>A defect that recurs in every image (the same odd direction at patch 5) finds its look-alikes in the
@@ -120,16 +117,6 @@ public sealed class ContextScoringTests
         using var plain = Plain();
         var error = Assert.Throws<ArgumentException>(() => plain.WithExcluded(new BinaryMask(64, 64), 64));
         Assert.Contains("64×64", error.Message);
-    }
-
-    [Fact]
-    public void AggregateAveragesTheLowestFractionOverReferencesThenRadii()
-    {
-        using var scope = NewDisposeScope();
-        // 4 references, R = 1, N = 1: distances 0.9, 0.1, 0.5, 0.3 → lowest half {0.1, 0.3} → 0.2
-        var perReference = tensor(new[] { 0.9f, 0.1f, 0.5f, 0.3f }).view(4, 1, 1);              // [M, R, N]
-        Assert.Equal(0.2f, MutualScoring.Aggregate(perReference, 0.5)[0].item<float>(), 5);
-        Assert.Equal(0.1f, MutualScoring.Aggregate(perReference, 0.01)[0].item<float>(), 5);        // at least one
     }
 
     [Theory]
