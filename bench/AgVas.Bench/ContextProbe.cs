@@ -60,7 +60,7 @@ internal static class ContextProbe
                 if (reference is null)
                 {
                     Console.WriteLine($"{g.Key}: no normal, batch fallback");
-                    MutualScoring.ScoreCategory(list.Count, k => PatchDescriptors.Compute(ImageIO.LoadRgb(list[k].ImagePath), dc),
+                    MutualScoring.ScoreCategory(list.Count, k => Describe(list[k]),
                         (k, d, scores) => Write(list[k], d, scores), new MutualScoringConfig(m, fraction));
                     continue;
                 }

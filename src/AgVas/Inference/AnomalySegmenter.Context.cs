@@ -86,7 +86,7 @@ public sealed partial class AnomalySegmenter
                         using var descriptors = PatchDescriptors.Compute(image, options.Normals!.Descriptors);
                         float[] context;
                         using (var scores = memory!.Score(descriptors)) context = ContextMap(descriptors, scores, options.Normals.Descriptors);
-                        return Fused(x, image, context, source, options, mode);
+                        return Fused(x, image, Segment(image, mode), context, source, options);
                     });
                 }
                 break;
@@ -108,7 +108,7 @@ public sealed partial class AnomalySegmenter
                     var (image, single) = held[k];
                     held.Remove(k);
                     var context = ContextMap(descriptors, scores, options.Descriptors);
-                    yield return new BatchPrediction(readable[k].Item, readable[k].Index, options.Fusion.Apply(single, context), image, source, null);
+                    yield return Fused(readable[k], image, single, context, source, options);
                 }
                 break;
             default:
@@ -138,9 +138,9 @@ public sealed partial class AnomalySegmenter
         }
     }
 
-    private BatchPrediction Fused((ContextItem Item, int Index) x, RgbImage image, float[] context, ContextSource source,
-        ContextOptions options, InstructionType? mode) =>
-        new(x.Item, x.Index, options.Fusion.Apply(Segment(image, mode), context), image, source, null);
+    private static BatchPrediction Fused((ContextItem Item, int Index) x, RgbImage image, Prediction single, float[] context,
+        ContextSource source, ContextOptions options) =>
+        new(x.Item, x.Index, options.Fusion.Apply(single, context), image, source, null);
 
     /// <summary>The grid scores [h·w] as a map [H, W] at the image's size.</summary>
     private static float[] ContextMap(PatchDescriptors descriptors, Tensor scores, PatchDescriptorConfig config)
