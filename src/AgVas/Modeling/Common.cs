@@ -116,3 +116,32 @@ internal sealed class MultiHeadAttention : Module<Tensor, Tensor, Tensor, Tensor
         return 3 * Count.Linear(dim, inner) + Count.Linear(inner, dim);
     }
 }
+
+/// <summary>
+/// Work-around for oneDNN 3.7 (libtorch 2.10's CPU convolutions) on AVX-512 CPUs: a convolution whose output channels are
+/// not a multiple of 16 is run with its output gradient padded to 16 channels, and the padding is not initialised. The
+/// padded filters are zero, so the input gradient is right unless the stale memory holds a NaN or an infinity; then the
+/// whole input gradient turns NaN at random (AGMD's 16 → 8 channel conv at 256², about one backward pass in eight).
+/// Padding the filters with zeros ourselves leaves nothing for oneDNN to pad: the same values, a finite gradient.
+/// </summary>
+public static class OneDnnSafe
+{
+    private const long Block = 16;
+
+    /// <summary><c>conv.forward(x)</c>; when a gradient is to flow back to <paramref name="x"/> and the output channels are
+    /// not a multiple of 16, computed with zero filters appended up to the next multiple and the output sliced back.</summary>
+    /// <param name="x">[B, I, H, W]</param>
+    /// <param name="padding">the conv's zero padding (same on both axes; stride and dilation 1)</param>
+    /// <returns>[B, O, H', W']</returns>
+    public static Tensor Conv2d(Conv2d conv, Tensor x, long padding)
+    {
+        var weight = conv.weight!;                                                    // [O, I, k, k]
+        long o = weight.shape[0], extra = (Block - o % Block) % Block;
+        if (extra == 0 || !x.requires_grad || !is_grad_enabled()) return conv.forward(x);
+        using var scope = NewDisposeScope();
+        var w = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype)], 0);  // [O + extra, I, k, k]
+        var b = conv.bias is { } bias ? cat([bias, zeros(extra, bias.dtype)], 0) : null; // [O + extra]
+        var y = nn.functional.conv2d(x, w, b, padding: [padding, padding])[.., ..(int)o]; // [B, O, H', W']
+        return y.MoveToOuterDisposeScope();
+    }
+}

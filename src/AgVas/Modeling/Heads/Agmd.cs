@@ -109,8 +109,8 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         var pe = pe_layer.Grid(h, w).unsqueeze(0).expand(b, -1, -1, -1);            // [B, C, H, W]
         var (hs, keys) = transformer.forward(src, pe, z0);                          // [B, 2A, C], [B, HW, C]
         var img = keys.transpose(1, 2).reshape(b, c, h, w);                         // [B, C, H, W]
-        var up = nn.functional.gelu(upscale_layer_norm.forward(upscale_conv1.forward(Upsample(img)))); // [B, C/4, 2H, 2W]
-        up = nn.functional.gelu(upscale_conv2.forward(Upsample(up)));               // [B, C/8, 4H, 4W]
+        var up = nn.functional.gelu(upscale_layer_norm.forward(Upscale(upscale_conv1, img))); // [B, C/4, 2H, 2W]
+        up = nn.functional.gelu(Upscale(upscale_conv2, up));                        // [B, C/8, 4H, 4W]
         var hyper = stack(Enumerable.Range(0, Anchors.Count)
             .Select(i => output_hypernetworks_mlps[i].forward(hs[.., i, ..])), dim: 1); // [B, A, C/8]
         long uh = up.shape[2], uw = up.shape[3];
@@ -118,10 +118,14 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
         return AgmdOutput.FromLogits(logits, config.Alpha, config.Threshold).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Bilinear 2× before a 3×3 conv (<see cref="AgmdUpscale.Bilinear"/>); identity before a transposed conv.</summary>
-    private Tensor Upsample(Tensor x) => config.Upscale == AgmdUpscale.Bilinear
-        ? nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Bilinear, align_corners: false) // [B, C, 2H, 2W]
-        : x;
+    /// <summary>One 2× step: bilinear 2× then the 3×3 conv (<see cref="AgmdUpscale.Bilinear"/>; its 8-channel output
+    /// needs <see cref="OneDnnSafe"/>), or the transposed conv.</summary>
+    /// <param name="x">[B, C, H, W]</param>
+    /// <returns>[B, C', 2H, 2W]</returns>
+    private Tensor Upscale(Module<Tensor, Tensor> conv, Tensor x) => config.Upscale == AgmdUpscale.Bilinear
+        ? OneDnnSafe.Conv2d((Conv2d)conv,
+            nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Bilinear, align_corners: false), padding: 1)
+        : conv.forward(x);
 
     public static long ParameterCount(AgmdConfig c)
     {
