@@ -11,7 +11,8 @@ namespace AgVas.Modeling;
 /// upsampled to the stride-4 grid and summed with the in-image rarity maps (<see cref="Rarity"/>) through their own 1×1
 /// <c>rarity_proj</c>; then <c>fuse</c> (3×3 conv → LayerNorm2d → GELU → 1×1 conv → LayerNorm2d, like SAM's neck) gives
 /// f_p. (Summed, not concatenated: a 3×3 conv over C_p + 3 = 67 channels returned NaN from finite inputs and weights
-/// on this CPU's libtorch at some steps of training.)
+/// on this CPU's libtorch at some steps of training: oneDNN pads channel counts that are not multiples of 16, see
+/// <see cref="OneDnnSafe"/>.)
 /// </summary>
 public sealed class ResNetPixelNeck : Module<ResNetStages, Tensor>
 {
