@@ -139,8 +139,8 @@ public static class OneDnnSafe
         long o = weight.shape[0], extra = (Block - o % Block) % Block;
         if (extra == 0 || !x.requires_grad || !is_grad_enabled()) return conv.forward(x);
         using var scope = NewDisposeScope();
-        var w = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype)], 0);  // [O + extra, I, k, k]
-        var b = conv.bias is { } bias ? cat([bias, zeros(extra, bias.dtype)], 0) : null; // [O + extra]
+        var w = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0); // [O + extra, I, k, k]
+        var b = conv.bias is { } bias ? cat([bias, zeros(extra, bias.dtype, bias.device)], 0) : null; // [O + extra]
         var y = nn.functional.conv2d(x, w, b, padding: [padding, padding])[.., ..(int)o]; // [B, O, H', W']
         return y.MoveToOuterDisposeScope();
     }
