@@ -129,19 +129,20 @@ public static class OneDnnSafe
     private const long Block = 16;
 
     /// <summary><c>conv.forward(x)</c>; when a gradient is to flow back to <paramref name="x"/> and the output channels are
-    /// not a multiple of 16, computed with zero filters appended up to the next multiple and the output sliced back.</summary>
+    /// not a multiple of 16, computed with zero filters appended up to the next multiple and the output sliced back, with the
+    /// conv's own stride, padding and dilation (zero padding mode, one group).</summary>
     /// <param name="x">[B, I, H, W]</param>
-    /// <param name="padding">the conv's zero padding (same on both axes; stride and dilation 1)</param>
     /// <returns>[B, O, H', W']</returns>
-    public static Tensor Conv2d(Conv2d conv, Tensor x, long padding)
+    public static Tensor Conv2d(Conv2d conv, Tensor x)
     {
+        if (conv.groups != 1) throw new ArgumentException($"grouped convolutions ({conv.groups} groups) are not supported", nameof(conv));
         var weight = conv.weight!;                                                    // [O, I, k, k]
         long o = weight.shape[0], extra = (Block - o % Block) % Block;
         if (extra == 0 || !x.requires_grad || !is_grad_enabled()) return conv.forward(x);
         using var scope = NewDisposeScope();
         var w = cat([weight, zeros([extra, .. weight.shape[1..]], weight.dtype, weight.device)], 0); // [O + extra, I, k, k]
         var b = conv.bias is { } bias ? cat([bias, zeros(extra, bias.dtype, bias.device)], 0) : null; // [O + extra]
-        var y = nn.functional.conv2d(x, w, b, padding: [padding, padding])[.., ..(int)o]; // [B, O, H', W']
+        var y = nn.functional.conv2d(x, w, b, conv.stride, conv.padding, conv.dilation)[.., ..(int)o]; // [B, O, H', W']
         return y.MoveToOuterDisposeScope();
     }
 }

@@ -13,7 +13,7 @@ public sealed class OneDnnSafeTests
         manual_seed(3);
         var conv = nn.Conv2d(16, 8, 3, padding: 1);
         using var x = randn(1, 16, 40, 40).requires_grad_(true);
-        using var y = OneDnnSafe.Conv2d(conv, x, padding: 1);                   // [1, 8, 40, 40]
+        using var y = OneDnnSafe.Conv2d(conv, x);                               // [1, 8, 40, 40]
         using var g = randn_like(y);
         y.backward([g]);
 
@@ -43,7 +43,7 @@ public sealed class OneDnnSafeTests
         for (int i = 0; i < 40; i++)
         {
             using var x = randn(1, 16, 256, 256).requires_grad_(true);
-            using var y = OneDnnSafe.Conv2d(conv, x, padding: 1);             // [1, 8, 256, 256]
+            using var y = OneDnnSafe.Conv2d(conv, x);                         // [1, 8, 256, 256]
             using var g = randn_like(y);
             // Freed blocks of the size oneDNN's padded gradient needs, full of NaN: what stale memory may hold.
             foreach (var junk in Enumerable.Range(0, 8).Select(_ => full([1, 16, 256, 256], float.NaN)).ToList()) junk.Dispose();

@@ -124,7 +124,7 @@ public sealed class Agmd : Module<Tensor, Tensor, AgmdOutput>
     /// <returns>[B, C', 2H, 2W]</returns>
     private Tensor Upscale(Module<Tensor, Tensor> conv, Tensor x) => config.Upscale == AgmdUpscale.Bilinear
         ? OneDnnSafe.Conv2d((Conv2d)conv,
-            nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Bilinear, align_corners: false), padding: 1)
+            nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Bilinear, align_corners: false))
         : conv.forward(x);
 
     public static long ParameterCount(AgmdConfig c)
