@@ -136,6 +136,7 @@ public static class OneDnnSafe
     public static Tensor Conv2d(Conv2d conv, Tensor x)
     {
         if (conv.groups != 1) throw new ArgumentException($"grouped convolutions ({conv.groups} groups) are not supported", nameof(conv));
+        if (conv.padding_mode != PaddingModes.Zeros) throw new ArgumentException($"padding mode {conv.padding_mode} is not supported (zeros only)", nameof(conv));
         var weight = conv.weight!;                                                    // [O, I, k, k]
         long o = weight.shape[0], extra = (Block - o % Block) % Block;
         if (extra == 0 || !x.requires_grad || !is_grad_enabled()) return conv.forward(x);

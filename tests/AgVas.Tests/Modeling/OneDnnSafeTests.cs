@@ -1,4 +1,5 @@
 using AgVas.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace AgVas.Tests.Modeling;
@@ -32,6 +33,14 @@ public sealed class OneDnnSafeTests
         using (no_grad())
         using (var plain = conv.forward(x))
             Assert.True(plain.allclose(y, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void ConvsItWouldComputeWronglyAreRefused()
+    {
+        using var x = randn(1, 16, 8, 8).requires_grad_(true);
+        Assert.Contains("groups", Assert.Throws<ArgumentException>(() => OneDnnSafe.Conv2d(nn.Conv2d(16, 8, 3, padding: 1, groups: 2), x)).Message);
+        Assert.Contains("padding mode", Assert.Throws<ArgumentException>(() => OneDnnSafe.Conv2d(nn.Conv2d(16, 8, 3, padding: 1, padding_mode: PaddingModes.Reflect), x)).Message);
     }
 
     [Fact]
